@@ -1,0 +1,3 @@
+"""neurocode: neural coding rules side by side, measured."""
+
+__version__ = "0.1.0"

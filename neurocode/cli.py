@@ -1,0 +1,176 @@
+"""The ``neurocode`` command.
+
+Exit codes: 0 success; 1 a run failed or an input (data set, run file) is missing or corrupt;
+2 a malformed config or command line (nothing was run); 130 interrupted (finished runs kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def experiments_dir() -> Path:
+    """The folder of bundled experiment configs: ./experiments, else the source checkout's."""
+    here = Path.cwd() / "experiments"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[1] / "experiments"
+
+
+def _err(msg: str) -> None:
+    print(f"neurocode: error: {msg}", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from neurocode import config as cfgmod
+    from neurocode.data import find_dataset
+    from neurocode.runner import run_sweep, tensorboard_available
+
+    raw = cfgmod.load_yaml(args.config)
+    overrides = cfgmod.parse_set(args.set)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.data_dir is not None:
+        overrides["data.data_dir"] = args.data_dir
+    specs = cfgmod.resolve(raw, overrides)
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise cfgmod.ConfigError("--device cuda: no CUDA device is available to torch here; "
+                                     "use --device cpu")
+    if args.tensorboard and not tensorboard_available():
+        raise cfgmod.ConfigError("--tensorboard needs the tensorboard package: "
+                                 "pip install 'neurocode[tensorboard]'")
+    for ds, dd in sorted({(s.get("data.dataset"), s.get("data.data_dir")) for s in specs},
+                         key=str):
+        find_dataset(ds, dd)  # fail on missing data before anything trains
+    print(f"{len(specs)} run(s) of {specs[0].experiment} -> {Path(args.out) / specs[0].experiment}")
+    try:
+        summary = run_sweep(specs, args.out, device=args.device, progress=None,
+                            tensorboard_dir=args.tensorboard)
+    except KeyboardInterrupt:
+        _err(f"interrupted; finished runs are kept under {args.out}. "
+             f"Run the same command again to resume: complete runs are skipped.")
+        return EXIT_INTERRUPTED
+    for line in summary.lines():
+        print(line)
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from neurocode.models.relu_l1 import MODEL_KINDS
+
+    exps = []
+    for p in sorted(experiments_dir().glob("*.yaml")):
+        try:
+            import yaml
+
+            desc = (yaml.safe_load(p.read_text()) or {}).get("description", "")
+        except Exception as exc:  # a broken config is listed, not fatal
+            desc = f"(unreadable: {exc})"
+        exps.append({"name": p.stem, "path": str(p), "description": str(desc).strip()})
+    if args.json:
+        print(json.dumps({"models": [{"name": k, "description": v} for k, v in MODEL_KINDS.items()],
+                          "experiments": exps}, indent=2))
+        return EXIT_OK
+    print("models:")
+    for k, v in MODEL_KINDS.items():
+        print(f"  {k:<10} {v}")
+    print("experiments:")
+    for e in exps:
+        print(f"  {e['name']:<14} {e['description'].splitlines()[0] if e['description'] else ''}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from neurocode.store import read_run
+
+    rec = read_run(args.run)
+    a = rec.attrs
+    print(f"{rec.path}")
+    print(f"  experiment {rec.experiment}  run {rec.run_name}  seed {a.get('seed')}  "
+          f"status {rec.status}  wall time {float(a.get('wall_time_s', 0)):.1f} s")
+    if a.get("reason"):
+        print(f"  reason: {a['reason']}")
+    m = rec.config.get("model", {})
+    t = rec.config.get("train", {})
+    print(f"  model {m.get('kind')} l1={m.get('l1')} decoder={m.get('decoder')}  "
+          f"iterations={t.get('iterations')} batch={t.get('batch_size')} lr={t.get('lr')}")
+    width = max((len(k) for k in rec.final), default=0)
+    print("  final:")
+    for k, v in sorted(rec.final.items()):
+        print(f"    {k:<{width}}  {v:.6g}")
+    return EXIT_OK
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from neurocode.figures.article import draw_article_figures
+
+    try:
+        paths = draw_article_figures(args.results, args.out)
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    for p in paths:
+        print(p)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="neurocode", description=__doc__.splitlines()[0].strip('`. '))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run an experiment config (every point of its sweep)")
+    r.add_argument("config", help="YAML experiment config, e.g. experiments/article_fc.yaml")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config entry by dotted key, e.g. train.iterations=2000")
+    r.add_argument("--out", default="results", help="output folder (default: results)")
+    r.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    r.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    r.add_argument("--data-dir", default=None, help="folder holding the data set's IDX files")
+    r.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="also write TensorBoard scalars (accuracy, loss, AverageDensity) to DIR")
+    r.set_defaults(func=cmd_run)
+
+    ls = sub.add_parser("list", help="list models and bundled experiments")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("show", help="show a run file's final metrics")
+    s.add_argument("run", help="a run's .h5 file")
+    s.set_defaults(func=cmd_show)
+
+    f = sub.add_parser("figures", help="draw the article's figures from stored runs")
+    f.add_argument("results", help="results folder (searched recursively for run files)")
+    f.add_argument("--out", default="figures", help="output folder (default: figures)")
+    f.set_defaults(func=cmd_figures)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from neurocode.config import ConfigError
+    from neurocode.data import DatasetError
+    from neurocode.store import StoreError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except (DatasetError, StoreError) as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

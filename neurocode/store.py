@@ -1,0 +1,235 @@
+"""HDF5 run store: one file per run, written atomically, resumable.
+
+Layout of a run file (the contract other code relies on)::
+
+    /                       attributes:
+        config              JSON text of the fully resolved run configuration
+        status              "complete" only when the run finished; "failed" (with ``reason``)
+        reason              why a run failed ("" otherwise)
+        experiment          the experiment name (``name`` in the config)
+        run_name            the run's label inside the experiment (e.g. ``l1=1e-05``)
+        seed                the run's seed
+        versions            JSON text: python, neurocode, torch, numpy, h5py
+        git_commit          commit of the working tree that produced it ("" if unknown)
+        wall_time_s         wall time of the run in seconds
+        created             ISO-8601 UTC time the run finished
+    /curves/<name>          1-D series, all of the length of ``curves/step``
+    /final/<name>           scalars: the value of each curve at the last step, plus extras
+    /weights/<name>         learned arrays (state of the model at the end)
+
+A run is written to ``<name>.h5.partial`` and renamed into place only once it is fully
+written and flushed, so a killed run never leaves a file that claims to be complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+import h5py
+import numpy as np
+
+PARTIAL_SUFFIX = ".partial"
+
+
+class StoreError(Exception):
+    """A run file is missing, unreadable, or not a neurocode run."""
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape a run's numbers."""
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for name in ("neurocode", "torch", "numpy", "h5py"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def git_commit(cwd: Path | None = None) -> str:
+    """The commit of the source tree neurocode runs from, or "" outside a git checkout."""
+    here = cwd or Path(__file__).resolve().parent
+    try:
+        res = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return res.stdout.strip() if res.returncode == 0 else ""
+
+
+@dataclass
+class RunRecord:
+    """A run as read back from its file."""
+
+    path: Path
+    attrs: dict[str, Any]
+    config: dict[str, Any]
+    curves: dict[str, np.ndarray]
+    final: dict[str, float]
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return str(self.attrs.get("status", ""))
+
+    @property
+    def experiment(self) -> str:
+        return str(self.attrs.get("experiment", ""))
+
+    @property
+    def run_name(self) -> str:
+        return str(self.attrs.get("run_name", ""))
+
+
+def _attr_str(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def write_run(
+    path: str | os.PathLike,
+    *,
+    config: Mapping[str, Any],
+    experiment: str,
+    run_name: str,
+    seed: int,
+    curves: Mapping[str, Any],
+    final: Mapping[str, Any],
+    weights: Mapping[str, Any] | None = None,
+    status: str = "complete",
+    reason: str = "",
+    wall_time_s: float = 0.0,
+) -> Path:
+    """Write one run atomically: to ``path + '.partial'``, flushed, fsynced, then renamed.
+
+    Raises ``OSError`` (after removing the partial file) if anything fails while writing; an
+    existing file at ``path`` is left untouched in that case.
+    """
+    if status not in ("complete", "failed"):
+        raise ValueError(f"status must be 'complete' or 'failed', got {status!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + PARTIAL_SUFFIX)
+    steps = np.asarray(curves.get("step", []))
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["config"] = json.dumps(config, sort_keys=True)
+            f.attrs["experiment"] = experiment
+            f.attrs["run_name"] = run_name
+            f.attrs["seed"] = int(seed)
+            f.attrs["versions"] = json.dumps(package_versions(), sort_keys=True)
+            f.attrs["git_commit"] = git_commit()
+            f.attrs["wall_time_s"] = float(wall_time_s)
+            f.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            f.attrs["reason"] = reason
+            # status is written last: a reader of a half-written file never sees "complete".
+            f.attrs["status"] = "writing"
+            g = f.create_group("curves")
+            for name, values in curves.items():
+                arr = np.asarray(values)
+                if arr.ndim != 1 or (len(steps) and len(arr) != len(steps)):
+                    raise ValueError(
+                        f"curve {name!r} has shape {arr.shape}; curves must be 1-D and as long "
+                        f"as curves/step ({len(steps)})"
+                    )
+                g.create_dataset(name, data=arr)
+            g = f.create_group("final")
+            for name, value in final.items():
+                g.create_dataset(name, data=np.asarray(value))
+            g = f.create_group("weights")
+            for name, value in (weights or {}).items():
+                arr = np.asarray(value)
+                kw = {"compression": "gzip", "compression_opts": 4} if arr.size > 1024 else {}
+                g.create_dataset(name, data=arr, **kw)
+            f.attrs["status"] = status
+            f.flush()
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def read_run(path: str | os.PathLike, *, weights: bool = False) -> RunRecord:
+    """Read a run file back. Raises :class:`StoreError` for a missing or corrupted file."""
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"{path}: no such run file")
+    try:
+        with h5py.File(path, "r") as f:
+            attrs = {k: (_attr_str(v) if isinstance(v, (str, bytes)) else v.item() if hasattr(v, "item") else v)
+                     for k, v in f.attrs.items()}
+            if "config" not in attrs or "status" not in attrs:
+                raise StoreError(f"{path}: not a neurocode run file (no 'config'/'status' attributes)")
+            config = json.loads(attrs["config"])
+            curves = {k: f["curves"][k][()] for k in f.get("curves", {})}
+            final = {k: f["final"][k][()].item() for k in f.get("final", {})}
+            w = {k: f["weights"][k][()] for k in f.get("weights", {})} if weights else {}
+    except StoreError:
+        raise
+    except (OSError, KeyError, ValueError) as exc:
+        raise StoreError(f"{path}: unreadable or corrupted run file ({exc})") from exc
+    return RunRecord(path=path, attrs=attrs, config=config, curves=curves, final=final, weights=w)
+
+
+def run_status(path: str | os.PathLike) -> str:
+    """The status attribute of a run file: "complete", "failed", "missing" or "corrupt"."""
+    path = Path(path)
+    if not path.exists():
+        return "missing"
+    try:
+        with h5py.File(path, "r") as f:
+            return _attr_str(f.attrs.get("status", "corrupt"))
+    except OSError:
+        return "corrupt"
+
+
+def is_complete(path: str | os.PathLike) -> bool:
+    return run_status(path) == "complete"
+
+
+def iter_runs(results_dir: str | os.PathLike, *, status: str | None = "complete"):
+    """Yield the run records under ``results_dir`` (recursively), sorted by path.
+
+    Files that cannot be read are skipped with a warning on stderr; ``status=None`` yields
+    every readable run whatever its status.
+    """
+    import sys
+
+    for p in sorted(Path(results_dir).rglob("*.h5")):
+        try:
+            rec = read_run(p)
+        except StoreError as exc:
+            print(f"warning: skipping {exc}", file=sys.stderr)
+            continue
+        if status is None or rec.status == status:
+            yield rec
+
+
+class Timer:
+    """Wall-clock timer used for the ``wall_time_s`` attribute."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
