@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,21 @@ def _unknown(key: str) -> ConfigError:
     return ConfigError(f"unknown config key '{key}'{hint}; known keys: {', '.join(SCHEMA)}, sweep")
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e-4`` as a float (YAML 1.2) instead of a string."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
 def parse_set(items: list[str]) -> dict[str, Any]:
     """Parse ``--set key=value`` items; values are YAML (``2000``, ``[0, 1e-4]``, ``null``)."""
     out: dict[str, Any] = {}
@@ -151,7 +167,7 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         key, raw = item.split("=", 1)
         key = key.strip()
         try:
-            out[key] = yaml.safe_load(raw)
+            out[key] = _yaml(raw)
         except yaml.YAMLError as exc:
             raise ConfigError(f"--set {key}: value {raw!r} is not valid YAML ({exc})") from None
     return out
@@ -162,7 +178,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = _yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -114,3 +114,19 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "model.hiden" in proc.stderr and "did you mean 'model.hidden'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@needs_mnist
+def test_tensorboard_scalars_under_the_article_names(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cfg, tb = _config(tmp_path, sweep={"model.l1": [1e-3]}), tmp_path / "tb"
+    assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--tensorboard", str(tb)]) == 0
+    rec = read_run(next((tmp_path / "out" / "tiny").glob("*.h5")))
+    acc = EventAccumulator(str(tb / "tiny" / "l1=0.001"))
+    acc.Reload()
+    assert {"accuracy", "loss", "AverageDensity"} <= set(acc.Tags()["scalars"])
+    steps = [e.step for e in acc.Scalars("accuracy")]
+    assert steps == list(rec.curves["step"])
+    assert [e.value for e in acc.Scalars("AverageDensity")] == pytest.approx(rec.curves["avr_train"])
