@@ -38,12 +38,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from neurocode.params import Param
+from neurocode.rules import CodingRule, TrainingFailed
+
 __all__ = [
+    "ReluL1FC",
+    "ReluL1CNN",
+    "ReluL1ConvAE",
     "FCNet",
     "ConvNet",
     "ConvAE",
@@ -123,6 +131,7 @@ class ConvNet(nn.Module):
         super().__init__()
         self.encoder = _ConvEncoder(feature_maps, generator)
         self.n_units = 14 * 14 * feature_maps
+        self.maps_shape = (feature_maps, 14, 14)
         self.out = nn.Linear(self.n_units, n_classes)
         _init_(self.out.weight, self.out.bias, generator)
 
@@ -221,3 +230,305 @@ def flops_per_iteration(model: nn.Module, batch: int) -> float:
         elif isinstance(m, nn.ConvTranspose2d):
             macs += math.prod(m.weight.shape) * 14 * 14
     return 3 * 2 * macs * batch
+
+
+@torch.no_grad()
+def evaluate(model, x: torch.Tensor, y: torch.Tensor, l1: float, batch_size: int,
+             chunk: int = 1000) -> dict[str, float]:
+    """Test-set metrics of the module docstring, computed in chunks of ``chunk`` images."""
+    model.eval()
+    n = len(x)
+    correct = active = act_sum = ce_sum = sse = sse_q = 0.0
+    has_recon = False
+    for i in range(0, n, chunk):
+        xb, yb = x[i:i + chunk], y[i:i + chunk]
+        out = model(xb)
+        correct += (out.logits.argmax(1) == yb).sum().item()
+        active += (out.hidden > 0).sum().item()
+        act_sum += out.hidden.sum().item()
+        ce_sum += torch.nn.functional.cross_entropy(out.logits, yb, reduction="sum").item()
+        if out.recon is not None:
+            has_recon = True
+            sse += (out.recon - xb).pow(2).sum().item()
+            q = torch.round(out.recon.clamp(0, 1) * 255.0)
+            sse_q += (q - torch.round(xb * 255.0)).pow(2).sum().item()
+    model.train()
+    n_units = model.n_units
+    m = {
+        "accuracy": correct / n,
+        "avr": active / n,
+        "activity_ratio": active / n / n_units,
+        "loss_ce": ce_sum / n,
+        "loss_l1": l1 * batch_size * act_sum / n,
+    }
+    m["loss"] = m["loss_ce"] + m["loss_l1"]
+    if has_recon:
+        m["loss_recon"] = sse / n
+        m["loss"] += m["loss_recon"]
+        m["recon_error"] = sse_q / (n * x.shape[1])
+    return m
+
+
+# -- the networks as coding rules -----------------------------------------------------------
+_TRAIN_PARAMS = {
+    "l1": Param(float, 0.0, low=0.0, high=10.0, doc="lambda: weight of the L1 term (a sum)"),
+    "iterations": Param(int, 20000, low=1, high=10_000_000, section="train",
+                        doc="Adam iterations"),
+    "batch_size": Param(int, 100, low=1, high=60000, section="train", doc="mini-batch size"),
+    "lr": Param(float, 1e-3, low=0.0, high=10.0, section="train", doc="Adam learning rate"),
+    "eval_every": Param(int, 100, low=1, section="train",
+                        doc="iterations between evaluations on the validation data"),
+    "eval_batch": Param(int, 1000, low=1, high=100_000, section="train",
+                        doc="images per chunk when evaluating and encoding"),
+}
+
+
+class _ReluL1Rule(CodingRule):
+    """Shared training and encoding of the article's three networks (module docstring).
+
+    ``fit(X, y, validation_data=(X_test, y_test))`` trains with Adam on mini-batches drawn in
+    a fresh random order each epoch (as TensorFlow's ``mnist.train.next_batch``) and, every
+    ``eval_every`` iterations, records on the validation data (test set) in ``curves_``:
+
+    ``accuracy``; ``avr`` (mean number of hidden units with activation > 0 per image: the
+    article's "AverageDensity"); ``activity_ratio`` (``avr / n_units``); ``loss_ce`` (mean
+    cross-entropy); ``loss_l1`` (the L1 term as the objective sees it on a batch of
+    ``batch_size`` images: ``lambda * batch_size * mean_image(sum_units h)``); ``loss_recon``
+    (autoencoder: mean per-image summed squared error, pixels in [0, 1]); ``loss`` (their sum);
+    ``recon_error`` (autoencoder, the article's reading: mean squared error per pixel after
+    quantising the reconstruction back to integers 0..255); ``avr_train`` and ``train_loss``
+    (AVR and loss of the training batch of the last update, what the article logged).
+
+    A loss that becomes NaN or infinite stops training with :class:`TrainingFailed`; the
+    curves recorded so far stay in ``curves_``. The code of a stimulus is the hidden ReLU
+    activation; ``unit_mask`` zeroes silenced hidden units before the readout (and decoder),
+    so ``predict`` reports the damaged network's answer.
+    """
+
+    supervised = True
+    code_kind = "rate"
+    kind: ClassVar[str] = ""
+
+    def _build(self, generator: torch.Generator | None) -> nn.Module:
+        raise NotImplementedError
+
+    @classmethod
+    def conformance_data(cls, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(0)
+        y = rng.integers(0, 10, n_samples)
+        X = rng.random((n_samples, 784)).astype(np.float32) * 0.3
+        for c in range(10):  # a class-dependent bright block
+            X[y == c, c * 70:(c + 1) * 70] += 0.7
+        return X, y
+
+    # network state <-> learned arrays
+    def _net(self, device: torch.device | str = "cpu") -> nn.Module:
+        net = self.__dict__.get("_net_cache")
+        if net is None or next(net.parameters()).device != torch.device(device):
+            net = self._build(None).to(device)
+            net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in self.weights_.items()})
+            net.eval()
+            self._net_cache = net
+        return net
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        super().set_state(state)
+        self.__dict__.pop("_net_cache", None)
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, validation_data: tuple | None = None,
+             device: str | torch.device = "cpu", progress: bool | None = False,
+             callback: Callable[[int, dict[str, float]], None] | None = None) -> None:
+        from tqdm.auto import tqdm
+
+        if X.shape[1] != 784:
+            raise ValueError(f"rule '{self.name}' takes 28x28 images flattened to 784 features, "
+                             f"got {X.shape[1]}")
+        device = torch.device(device)
+        seed = self.random_state if self.random_state is not None else int(
+            np.random.default_rng().integers(2**31))
+        self.__dict__.pop("_net_cache", None)
+        model = self._build(torch.Generator().manual_seed(seed)).to(device)
+        x_train = torch.as_tensor(X, dtype=torch.float32, device=device)
+        y_train = torch.as_tensor(y, dtype=torch.int64, device=device)
+        if validation_data is not None:
+            x_val = torch.as_tensor(validation_data[0], dtype=torch.float32, device=device)
+            y_val = torch.as_tensor(validation_data[1], dtype=torch.int64, device=device)
+        else:
+            x_val, y_val = x_train, y_train
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+        l1, bs, iters, every = float(self.l1), self.batch_size, self.iterations, self.eval_every
+        gen = torch.Generator().manual_seed(seed + 1)  # batch order: its own stream
+        n = len(x_train)
+        if bs > n:
+            raise ValueError(f"rule '{self.name}' parameter 'batch_size' ({bs}) is larger than "
+                             f"the {n} training samples")
+        per_epoch = n // bs
+        rows: list[dict[str, float]] = []
+
+        def record(step: int, avr_train: float, train_loss: float) -> dict[str, float]:
+            row = {"step": step, **evaluate(model, x_val, y_val, l1, bs, self.eval_batch),
+                   "avr_train": avr_train, "train_loss": train_loss}
+            rows.append(row)
+            if callback is not None:
+                callback(step, row)
+            return row
+
+        def finish() -> None:
+            self.curves_ = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+            self.curves_["step"] = self.curves_["step"].astype(np.int64)
+            self.weights_ = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+
+        perm = torch.randperm(n, generator=gen).to(device)
+        with torch.no_grad():
+            first = perm[:bs]
+            out0 = model(x_train[first])
+            t0 = loss_terms(model, out0, x_train[first], y_train[first], l1)
+            record(0, (out0.hidden > 0).sum().item() / bs, t0["total"].item())
+        bar = tqdm(total=iters, desc=f"{self.name} l1={l1:g}", unit="it", leave=False,
+                   disable=(not progress) if progress is not None else None, dynamic_ncols=True)
+        try:
+            for it in range(iters):
+                j = it % per_epoch
+                if it and j == 0:
+                    perm = torch.randperm(n, generator=gen).to(device)
+                idx = perm[j * bs:(j + 1) * bs]
+                xb, yb = x_train[idx], y_train[idx]
+                out = model(xb)
+                loss = loss_terms(model, out, xb, yb, l1)["total"]
+                lv = loss.item()
+                if not math.isfinite(lv):
+                    finish()
+                    raise TrainingFailed(
+                        f"loss became {lv} at iteration {it + 1} (l1={l1:g}, lr={self.lr:g}); "
+                        f"lower the learning rate or lambda")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                bar.update(1)
+                if (it + 1) % every == 0 or it + 1 == iters:
+                    row = record(it + 1, (out.hidden > 0).sum().item() / bs, lv)
+                    bar.set_postfix(acc=f"{row['accuracy']:.4f}", avr=f"{row['avr']:.1f}")
+        finally:
+            bar.close()
+        finish()
+
+    @torch.no_grad()
+    def _forward_masked(self, X: np.ndarray, mask: np.ndarray, want: str) -> np.ndarray:
+        net = self._net()
+        keep = torch.from_numpy(mask.astype(np.float32))
+        outs = []
+        for i in range(0, len(X), self.eval_batch):
+            x = torch.as_tensor(X[i:i + self.eval_batch], dtype=torch.float32)
+            out = net(x)
+            h = out.hidden * keep
+            if want == "codes":
+                outs.append(h)
+            elif want == "logits":
+                outs.append(net.out(h))
+            else:  # reconstruction from the damaged code
+                outs.append(net.decode(h.reshape(-1, *net.maps_shape)))
+        return torch.cat(outs).numpy()
+
+    def _encode(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self._forward_masked(X, mask, "codes")
+
+    def predict(self, X: Any, unit_mask: Any = None) -> np.ndarray:
+        """Class predicted by the network's own readout, from the (possibly damaged) code."""
+        self._check_fitted()
+        X = self._check_X(X)
+        return self._forward_masked(X, self._check_mask(unit_mask), "logits").argmax(1)
+
+
+class ReluL1FC(_ReluL1Rule):
+    """The article's fully connected net: 784 -> ``hidden`` ReLU -> 10, L1 on the hidden layer.
+
+    See :class:`_ReluL1Rule` for training and what is recorded, and the module docstring for
+    the objective. Source: "Sparse coding: a simple exploration" (FC experiment).
+
+    Examples
+    --------
+    >>> from neurocode.models.relu_l1 import ReluL1FC
+    >>> X, y = ReluL1FC.conformance_data(200)
+    >>> rule = ReluL1FC(hidden=32, l1=1e-4, iterations=50, random_state=0).fit(X, y)
+    >>> print(rule.encode(X[:3]).shape)
+    (3, 32)
+    """
+
+    name = "relu-l1-fc"
+    description = "the article's FC net 784 -> 784 ReLU -> 10 with an L1 penalty on the hidden code"
+    kind = "fc"
+    params = {"hidden": Param(int, 784, low=1, high=100_000, doc="hidden units"), **_TRAIN_PARAMS}
+    test_params = {"hidden": 16, "iterations": 4, "eval_every": 2, "batch_size": 32,
+                   "random_state": 0}
+
+    @property
+    def n_units(self) -> int:
+        return int(self.hidden)
+
+    def _build(self, generator):
+        return FCNet(self.hidden, generator=generator)
+
+
+class ReluL1CNN(_ReluL1Rule):
+    """The article's CNN: conv 3x3 stride 2 SAME, ``feature_maps`` maps of 14x14 -> 10.
+
+    Source: "Sparse coding: a simple exploration" (CNN experiment). The code is the flattened
+    feature maps (39,200 units for 200 maps).
+
+    Examples
+    --------
+    >>> from neurocode.models.relu_l1 import ReluL1CNN
+    >>> X, y = ReluL1CNN.conformance_data(100)
+    >>> rule = ReluL1CNN(feature_maps=2, iterations=5, random_state=0).fit(X, y)
+    >>> print(rule.n_units)
+    392
+    """
+
+    name = "relu-l1-cnn"
+    description = "the article's CNN (3x3/2 conv, 200 maps = 39,200 ReLU units) with L1 on the maps"
+    kind = "cnn"
+    params = {"feature_maps": Param(int, 200, low=1, high=4096, doc="conv feature maps"),
+              **_TRAIN_PARAMS}
+    test_params = {"feature_maps": 2, "iterations": 4, "eval_every": 2, "batch_size": 32,
+                   "random_state": 0}
+
+    @property
+    def n_units(self) -> int:
+        return 14 * 14 * int(self.feature_maps)
+
+    def _build(self, generator):
+        return ConvNet(self.feature_maps, generator=generator)
+
+
+class ReluL1ConvAE(ReluL1CNN):
+    """The article's convolutional sparse autoencoder: the CNN trained jointly with a decoder.
+
+    ``decoder`` is ``"subpixel"`` (the article's final choice) or ``"transposed"``. Generative:
+    ``decode(codes)`` reconstructs images (784 pixels in [0, 1] scale) from hidden codes.
+
+    Examples
+    --------
+    >>> from neurocode.models.relu_l1 import ReluL1ConvAE
+    >>> X, y = ReluL1ConvAE.conformance_data(100)
+    >>> rule = ReluL1ConvAE(feature_maps=2, iterations=5, random_state=0).fit(X, y)
+    >>> print(rule.decode(rule.encode(X[:2])).shape)
+    (2, 784)
+    """
+
+    name = "relu-l1-conv-ae"
+    description = "the article's conv sparse autoencoder (CNN + sub-pixel or transposed-conv decoder)"
+    kind = "conv-ae"
+    params = {"decoder": Param(str, "subpixel", choices=("subpixel", "transposed"),
+                               doc="decoder: sub-pixel conv (final) or transposed conv (first)")}
+
+    def _build(self, generator):
+        return ConvAE(self.feature_maps, decoder=self.decoder, generator=generator)
+
+    def _decode(self, codes: np.ndarray) -> np.ndarray:
+        net = self._net()
+        with torch.no_grad():
+            h = torch.as_tensor(codes, dtype=torch.float32)
+            return net.decode(h.reshape(len(h), *net.maps_shape)).numpy()
+
+
+RULES = {c.kind: c for c in (ReluL1FC, ReluL1CNN, ReluL1ConvAE)}

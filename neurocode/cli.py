@@ -28,7 +28,7 @@ def _err(msg: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from neurocode import config as cfgmod
-    from neurocode.data import find_dataset
+    from neurocode.data import DATASETS, find_dataset
     from neurocode.runner import run_sweep, tensorboard_available
 
     raw = cfgmod.load_yaml(args.config)
@@ -49,7 +49,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                  "pip install 'neurocode[tensorboard]'")
     for ds, dd in sorted({(s.get("data.dataset"), s.get("data.data_dir")) for s in specs},
                          key=str):
-        find_dataset(ds, dd)  # fail on missing data before anything trains
+        if ds in DATASETS:
+            find_dataset(ds, dd)  # fail on missing data before anything trains
     print(f"{len(specs)} run(s) of {specs[0].experiment} -> {Path(args.out) / specs[0].experiment}")
     try:
         summary = run_sweep(specs, args.out, device=args.device, progress=None,
@@ -64,27 +65,41 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from neurocode.models.relu_l1 import MODEL_KINDS
+    from neurocode.rules import available_rules, plugin_errors
 
+    rules = available_rules()
+    errors = plugin_errors()
     exps = []
     for p in sorted(experiments_dir().glob("*.yaml")):
         try:
-            import yaml
+            from neurocode.config import load_yaml
 
-            desc = (yaml.safe_load(p.read_text()) or {}).get("description", "")
+            raw = load_yaml(p)
+            desc = str(raw.get("description", "")).strip()
+            rule = (raw.get("model") or {}).get("rule", "")
         except Exception as exc:  # a broken config is listed, not fatal
-            desc = f"(unreadable: {exc})"
-        exps.append({"name": p.stem, "path": str(p), "description": str(desc).strip()})
+            desc, rule = f"(unreadable: {exc})", ""
+        exps.append({"name": p.stem, "path": str(p), "rule": rule, "description": desc})
     if args.json:
-        print(json.dumps({"models": [{"name": k, "description": v} for k, v in MODEL_KINDS.items()],
-                          "experiments": exps}, indent=2))
+        print(json.dumps({
+            "rules": [{"name": k, "description": c.description, "code_kind": c.code_kind,
+                       "module": c.__module__,
+                       "params": {n: {"default": p.default, "allowed": p.describe(),
+                                      "section": p.section, "doc": p.doc}
+                                  for n, p in c.params.items()}}
+                      for k, c in rules.items()],
+            "experiments": exps,
+            "plugin_errors": errors}, indent=2, default=str))
         return EXIT_OK
-    print("models:")
-    for k, v in MODEL_KINDS.items():
-        print(f"  {k:<10} {v}")
+    print("rules:")
+    for k, c in rules.items():
+        print(f"  {k:<16} {c.code_kind:<12} {c.description}")
     print("experiments:")
     for e in exps:
-        print(f"  {e['name']:<14} {e['description'].splitlines()[0] if e['description'] else ''}")
+        first = e["description"].splitlines()[0] if e["description"] else ""
+        print(f"  {e['name']:<16} {first[:100]}")
+    for name, err in errors.items():
+        _err(f"plugin rule '{name}' failed to load and is not available: {err}")
     return EXIT_OK
 
 
@@ -98,10 +113,10 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"status {rec.status}  wall time {float(a.get('wall_time_s', 0)):.1f} s")
     if a.get("reason"):
         print(f"  reason: {a['reason']}")
-    m = rec.config.get("model", {})
-    t = rec.config.get("train", {})
-    print(f"  model {m.get('kind')} l1={m.get('l1')} decoder={m.get('decoder')}  "
-          f"iterations={t.get('iterations')} batch={t.get('batch_size')} lr={t.get('lr')}")
+    for section in ("model", "train", "data"):
+        items = rec.config.get(section) or {}
+        if items:
+            print(f"  {section}: " + ", ".join(f"{k}={v}" for k, v in items.items()))
     width = max((len(k) for k in rec.final), default=0)
     print("  final:")
     for k, v in sorted(rec.final.items()):

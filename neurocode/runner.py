@@ -1,13 +1,33 @@
-"""Config -> runs -> store: run every point of a sweep, skipping runs already complete."""
+"""Config -> runs -> store: fit each point's rule, measure its code, store the run.
+
+Every run: load the data (:mod:`neurocode.data.prepare`), build the rule by name with the
+config's hyper-parameters and ``random_state = seed``, fit it (supervised rules get the
+labels; rules that record learning curves get the test split as validation data), then
+encode the test split in chunks and store (:func:`summary_metrics`):
+
+``avr``            mean number of active units (code != 0) per test stimulus
+``activity_ratio`` ``avr / n_units``
+``dead_fraction``  fraction of units never active on the whole test split
+``accuracy``       (rules with a readout: ``predict``) test accuracy
+``recon_mse``      (generative rules) mean squared error per feature of decode(encode(X))
+``fit_seconds``, ``encode_ms_per_sample``
+
+plus the last value of every learning curve the rule recorded (``curves_``).
+"""
 
 from __future__ import annotations
 
+import inspect
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
+
+import numpy as np
 
 from neurocode import store
 from neurocode.config import RunSpec
+from neurocode.rules import CodingRule, TrainingFailed, get_rule
 
 
 @dataclass
@@ -23,9 +43,84 @@ class SweepSummary:
         return out
 
 
+@dataclass
+class RunOutcome:
+    rule: CodingRule | None
+    curves: dict[str, np.ndarray]
+    final: dict[str, float]
+    status: str = "complete"
+    reason: str = ""
+
+
 def run_path(out_dir: str | Path, spec: RunSpec) -> Path:
     """Where a run's file lives: ``OUT/<experiment>/<label>-<config hash>.h5``."""
     return Path(out_dir) / spec.experiment / spec.filename
+
+
+def summary_metrics(rule: CodingRule, X: np.ndarray, y: np.ndarray | None,
+                    chunk: int = 1000) -> dict[str, float]:
+    """The metrics of the module docstring, computed chunk by chunk (codes are not kept)."""
+    n_units = rule.n_units
+    active_total = 0
+    ever = np.zeros(n_units, dtype=bool)
+    correct = 0
+    sq_err = 0.0
+    t = time.perf_counter()
+    predict = getattr(rule, "predict", None)
+    for i in range(0, len(X), chunk):
+        xb = X[i:i + chunk]
+        codes = rule.encode(xb)
+        on = codes != 0
+        active_total += int(on.sum())
+        ever |= on.any(axis=0)
+        if rule.generative:
+            sq_err += float(((rule.decode(codes) - xb) ** 2).sum())
+        if predict is not None and y is not None:
+            correct += int((predict(xb) == y[i:i + chunk]).sum())
+    elapsed = time.perf_counter() - t
+    out = {"avr": active_total / len(X), "activity_ratio": active_total / len(X) / n_units,
+           "dead_fraction": float(1 - ever.mean()), "n_units": float(n_units),
+           "encode_ms_per_sample": 1000 * elapsed / len(X)}
+    if predict is not None and y is not None:
+        out["accuracy"] = correct / len(X)
+    if rule.generative:
+        out["recon_mse"] = sq_err / X.size
+    return out
+
+
+def execute(spec: RunSpec, *, device: str = "cpu", progress: bool | None = None,
+            on_eval: Callable[[int, dict], None] | None = None) -> RunOutcome:
+    """Fit and measure one run. A rule that fails (its own ``TrainingFailed`` or any exception
+    raised inside ``fit``) gives a failed outcome with the reason; it never raises."""
+    from neurocode.data.prepare import load_data
+
+    data = load_data(spec.config["data"], seed=spec.config["seed"])
+    rule = get_rule(spec.get("model.rule"), **spec.rule_params)
+    accepted = inspect.signature(rule._fit).parameters
+    extra: dict[str, Any] = {}
+    offered = {"validation_data": (data.X_test, data.y_test), "device": device,
+               "progress": progress, "callback": on_eval}
+    for k, v in offered.items():
+        if k in accepted:
+            extra[k] = v
+    t = time.perf_counter()
+    try:
+        rule.fit(data.X_train, data.y_train if rule.supervised else None, **extra)
+    except TrainingFailed as exc:
+        curves = getattr(rule, "curves_", {}) or {}
+        return RunOutcome(None, curves, _last(curves), "failed", str(exc))
+    except Exception as exc:  # a rule (a plugin's, say) that raises fails its own run only
+        return RunOutcome(None, {}, {}, "failed", f"{type(exc).__name__} in {spec.get('model.rule')}.fit: {exc}")
+    fit_seconds = time.perf_counter() - t
+    curves = getattr(rule, "curves_", {}) or {}
+    final = _last(curves)
+    final.update(summary_metrics(rule, data.X_test, data.y_test))
+    final["fit_seconds"] = fit_seconds
+    return RunOutcome(rule, curves, final)
+
+
+def _last(curves: dict[str, np.ndarray]) -> dict[str, float]:
+    return {k: float(v[-1]) for k, v in curves.items() if k != "step" and len(v)}
 
 
 def _tensorboard_writer(tb_dir: str | Path | None, spec: RunSpec):
@@ -55,18 +150,17 @@ def run_sweep(
 ) -> SweepSummary:
     """Run each spec whose complete file does not exist yet; store each as it finishes.
 
-    A run that diverges is stored with status "failed" and the sweep goes on. An interrupt
-    (Ctrl-C) propagates after the runs already finished are safely on disk; the run in progress
-    leaves at most a ``.partial`` file, which the next attempt overwrites.
+    A failed run is stored with status "failed" and its reason, and the sweep goes on. An
+    interrupt (Ctrl-C) propagates after the runs already finished are safely on disk; the run
+    in progress leaves at most a ``.partial`` file, which the next attempt overwrites.
     """
-    from neurocode.train import train_relu_l1
-
     summary = SweepSummary()
     for i, spec in enumerate(specs, 1):
         path = run_path(out_dir, spec)
+        head = f"[{i}/{len(specs)}] {spec.experiment} {spec.label}"
         if store.is_complete(path):
             summary.skipped.append(path)
-            echo(f"[{i}/{len(specs)}] {spec.experiment} {spec.label}: already complete, skipped")
+            echo(f"{head}: already complete, skipped")
             continue
         writer = _tensorboard_writer(tensorboard_dir, spec)
 
@@ -79,23 +173,24 @@ def run_sweep(
 
         timer = store.Timer()
         try:
-            result = train_relu_l1(spec, device=device, progress=progress, on_eval=on_eval)
+            outcome = execute(spec, device=device, progress=progress, on_eval=on_eval)
         finally:
             if writer is not None:
                 writer.close()
         store.write_run(
             path, config=spec.config, experiment=spec.experiment, run_name=spec.label,
-            seed=spec.config["seed"], curves=result.curves, final=result.final,
-            weights=result.weights, status=result.status, reason=result.reason,
+            seed=spec.config["seed"], curves=outcome.curves, final=outcome.final,
+            rule=outcome.rule, status=outcome.status, reason=outcome.reason,
             wall_time_s=timer.elapsed,
         )
-        f = result.final
-        if result.status == "complete":
+        f = outcome.final
+        if outcome.status == "complete":
             summary.done.append(path)
-            recon = f" recon_error={f['recon_error']:.3f}" if "recon_error" in f else ""
-            echo(f"[{i}/{len(specs)}] {spec.experiment} {spec.label}: accuracy={f['accuracy']:.4f} "
-                 f"AVR={f['avr']:.2f}{recon} ({timer.elapsed:.0f} s) -> {path}")
+            parts = [f"{k}={f[k]:.4f}" for k in ("accuracy",) if k in f]
+            parts.append(f"AVR={f['avr']:.2f} of {int(f['n_units'])}")
+            parts += [f"{k}={f[k]:.3f}" for k in ("recon_error", "recon_mse") if k in f]
+            echo(f"{head}: {' '.join(parts)} ({timer.elapsed:.0f} s) -> {path}")
         else:
-            summary.failed.append((path, result.reason))
-            echo(f"[{i}/{len(specs)}] {spec.experiment} {spec.label}: FAILED: {result.reason}")
+            summary.failed.append((path, outcome.reason))
+            echo(f"{head}: FAILED: {outcome.reason}")
     return summary

@@ -15,7 +15,9 @@ Layout of a run file (the contract other code relies on)::
         created             ISO-8601 UTC time the run finished
     /curves/<name>          1-D series, all of the length of ``curves/step``
     /final/<name>           scalars: the value of each curve at the last step, plus extras
-    /weights/<name>         learned arrays (state of the model at the end)
+    /rule                   the fitted coding rule (name, params, learned arrays), as
+                            :func:`neurocode.rules.save_rule` writes it; reload it with
+                            ``neurocode.rules.load_rule(path)``
 
 A run is written to ``<name>.h5.partial`` and renamed into place only once it is fully
 written and flushed, so a killed run never leaves a file that claims to be complete.
@@ -28,7 +30,7 @@ import os
 import platform
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -77,7 +79,6 @@ class RunRecord:
     config: dict[str, Any]
     curves: dict[str, np.ndarray]
     final: dict[str, float]
-    weights: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -105,7 +106,7 @@ def write_run(
     seed: int,
     curves: Mapping[str, Any],
     final: Mapping[str, Any],
-    weights: Mapping[str, Any] | None = None,
+    rule: Any = None,
     status: str = "complete",
     reason: str = "",
     wall_time_s: float = 0.0,
@@ -146,11 +147,10 @@ def write_run(
             g = f.create_group("final")
             for name, value in final.items():
                 g.create_dataset(name, data=np.asarray(value))
-            g = f.create_group("weights")
-            for name, value in (weights or {}).items():
-                arr = np.asarray(value)
-                kw = {"compression": "gzip", "compression_opts": 4} if arr.size > 1024 else {}
-                g.create_dataset(name, data=arr, **kw)
+            if rule is not None:
+                from neurocode.rules import save_rule
+
+                save_rule(rule, f, "rule")
             f.attrs["status"] = status
             f.flush()
         fd = os.open(tmp, os.O_RDONLY)
@@ -168,7 +168,7 @@ def write_run(
     return path
 
 
-def read_run(path: str | os.PathLike, *, weights: bool = False) -> RunRecord:
+def read_run(path: str | os.PathLike) -> RunRecord:
     """Read a run file back. Raises :class:`StoreError` for a missing or corrupted file."""
     path = Path(path)
     if not path.is_file():
@@ -182,12 +182,11 @@ def read_run(path: str | os.PathLike, *, weights: bool = False) -> RunRecord:
             config = json.loads(attrs["config"])
             curves = {k: f["curves"][k][()] for k in f.get("curves", {})}
             final = {k: f["final"][k][()].item() for k in f.get("final", {})}
-            w = {k: f["weights"][k][()] for k in f.get("weights", {})} if weights else {}
     except StoreError:
         raise
     except (OSError, KeyError, ValueError) as exc:
         raise StoreError(f"{path}: unreadable or corrupted run file ({exc})") from exc
-    return RunRecord(path=path, attrs=attrs, config=config, curves=curves, final=final, weights=w)
+    return RunRecord(path=path, attrs=attrs, config=config, curves=curves, final=final)
 
 
 def run_status(path: str | os.PathLike) -> str:

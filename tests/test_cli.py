@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from neurocode.cli import main
+from neurocode.rules import load_rule
 from neurocode.store import read_run
 
 from conftest import needs_mnist
@@ -18,8 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _config(tmp_path, **over):
-    raw = {"name": "tiny", "seed": 0, "model": {"kind": "fc", "hidden": 32},
-           "train": {"iterations": 6, "eval_every": 3}, "sweep": {"model.l1": [0.0, 1e-3]}}
+    raw = {"name": "tiny", "seed": 0, "model": {"rule": "relu-l1-fc", "hidden": 32},
+           "train": {"iterations": 6, "eval_every": 3}, "data": {"n_test": 500},
+           "sweep": {"model.l1": [0.0, 1e-3]}}
     raw.update(over)
     p = tmp_path / "tiny.yaml"
     p.write_text(yaml.safe_dump(raw))
@@ -36,6 +39,11 @@ def test_run_stores_one_complete_file_per_point_then_skips(tmp_path, capsys):
     assert {r.config["model"]["l1"] for r in recs} == {0.0, 1e-3}
     assert all(r.status == "complete" for r in recs)
     assert list(recs[0].curves["step"]) == [0, 3, 6]
+    # the fitted rule is in the run file and reloads through the registry
+    rule = load_rule(files[0])
+    assert rule.name == "relu-l1-fc" and rule.get_params()["hidden"] == 32
+    codes = rule.encode(np.random.default_rng(0).random((5, 784)))
+    assert codes.shape == (5, 32)
     mtimes = [f.stat().st_mtime_ns for f in files]
     capsys.readouterr()
     assert main(["run", str(cfg), "--out", str(out)]) == 0
@@ -59,7 +67,7 @@ def test_run_stores_one_complete_file_per_point_then_skips(tmp_path, capsys):
 @pytest.mark.parametrize("over,set_,key", [
     ({"trian": {"iterations": 5}}, [], "trian"),
     ({}, ["train.iterations=lots"], "train.iterations"),
-    ({"model": {"kind": "transformer"}}, [], "model.kind"),
+    ({"model": {"rule": "transformer"}}, [], "model.rule"),
     ({}, ["train.lr=-1"], "train.lr"),
     ({}, ["model.l1=.nan"], "model.l1"),
 ])
@@ -101,13 +109,13 @@ def test_show_refuses_a_corrupted_file(tmp_path, capsys):
 def test_list_json(capsys):
     assert main(["list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert {m["name"] for m in data["models"]} == {"fc", "cnn", "conv-ae"}
+    assert {"relu-l1-fc", "relu-l1-cnn", "relu-l1-conv-ae"} <= {m["name"] for m in data["rules"]}
     assert {"article_fc", "article_cnn", "article_ae"} <= {e["name"] for e in data["experiments"]}
 
 
 def test_console_script_exit_code_and_no_traceback(tmp_path):
     """The installed `neurocode` command, as a user runs it."""
-    cfg = _config(tmp_path, model={"kind": "fc", "hiden": 3})
+    cfg = _config(tmp_path, model={"rule": "relu-l1-fc", "hiden": 3})
     exe = Path(sys.executable).with_name("neurocode")
     proc = subprocess.run([str(exe), "run", str(cfg)], capture_output=True, text=True,
                           cwd=tmp_path, env={**os.environ})

@@ -7,7 +7,7 @@ import pytest
 from neurocode.config import ConfigError, load_yaml, parse_set, resolve
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
-BASE = {"name": "t", "model": {"kind": "fc"}, "train": {"iterations": 10}}
+BASE = {"name": "t", "model": {"rule": "relu-l1-fc"}, "train": {"iterations": 10}}
 
 
 def test_article_configs_expand_to_the_article_grids():
@@ -44,19 +44,21 @@ def test_changed_config_gives_a_new_file_name():
 
 
 @pytest.mark.parametrize("raw,overrides,key", [
-    ({**BASE, "modle": {"kind": "fc"}}, {}, "modle"),
-    ({**BASE, "model": {"kind": "fc", "lambda": 0.1}}, {}, "model.lambda"),
+    ({**BASE, "modle": {"rule": "relu-l1-fc"}}, {}, "modle"),
+    ({**BASE, "model": {"rule": "relu-l1-fc", "lambda": 0.1}}, {}, "model.lambda"),
     (BASE, {"train.iterations": "many"}, "train.iterations"),
     (BASE, {"train.iterations": 2.5}, "train.iterations"),
     (BASE, {"train.iterations": 0}, "train.iterations"),
     (BASE, {"model.l1": -1.0}, "model.l1"),
     (BASE, {"model.l1": float("nan")}, "model.l1"),
-    (BASE, {"model.kind": "mlp"}, "model.kind"),
+    (BASE, {"model.rule": "mlp"}, "model.rule"),
+    (BASE, {"train.l1": 0.1}, "train.l1"),  # a model parameter in the train section
     (BASE, {"train.lr": True}, "train.lr"),
     (BASE, {"model.decoder": "subpixel"}, "model.decoder"),
     (BASE, {"sweep.model.l1": 0.1}, "sweep.model.l1"),
     (BASE, {"sweep.model.l1": [0.1, -2]}, "sweep.model.l1"),
-    ({"model": {"kind": "fc"}}, {}, "name"),
+    ({"model": {"rule": "relu-l1-fc"}}, {}, "name"),
+    ({"name": "t"}, {}, "model.rule"),
     ({**BASE, "train": [1, 2]}, {}, "train"),
 ])
 def test_bad_configs_name_the_key(raw, overrides, key):
@@ -65,9 +67,18 @@ def test_bad_configs_name_the_key(raw, overrides, key):
     assert f"'{key}'" in str(err.value)
 
 
-def test_unknown_model_suggests_the_closest():
-    with pytest.raises(ConfigError, match="did you mean 'cnn'"):
-        resolve(BASE, {"model.kind": "cnm"})
+def test_unknown_rule_suggests_the_closest():
+    with pytest.raises(ConfigError, match="did you mean 'relu-l1-cnn'"):
+        resolve(BASE, {"model.rule": "relu-l1-cnm"})
+
+
+def test_rule_parameters_come_from_the_rule():
+    spec = resolve(BASE)[0]
+    assert spec.config["model"] == {"rule": "relu-l1-fc", "hidden": 784, "l1": 0.0}
+    assert spec.config["train"]["batch_size"] == 100  # the rule's default, filled in
+    assert spec.rule_params["random_state"] == 0
+    with pytest.raises(ConfigError, match="'model.decoder'"):
+        resolve(BASE, {"model.decoder": "subpixel"})  # only the autoencoder has one
 
 
 def test_malformed_set_and_yaml(tmp_path):

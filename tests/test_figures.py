@@ -169,7 +169,7 @@ def test_failed_runs_are_ignored(results: Path, tmp_path: Path) -> None:
 def test_empty_or_failed_only_dir_raises(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ValueError, match="no complete runs under .*neurocode run"):
+    with pytest.raises(ValueError, match="no complete runs of the article's networks under .*neurocode run"):
         draw_article_figures(empty, tmp_path / "figs")
     with pytest.raises(ValueError, match="no complete runs"):
         summary_table(tmp_path / "does-not-exist")

@@ -12,22 +12,20 @@ from neurocode import store
 def _write(path, **kw):
     args = dict(config={"name": "e", "model": {"l1": 1e-4}}, experiment="e", run_name="l1=0.0001",
                 seed=7, curves={"step": np.arange(3) * 100, "accuracy": [0.1, 0.5, 0.9]},
-                final={"accuracy": 0.9, "n_units": 784.0},
-                weights={"fc1.weight": np.arange(6.0).reshape(2, 3)}, wall_time_s=1.5)
+                final={"accuracy": 0.9, "n_units": 784.0}, wall_time_s=1.5)
     args.update(kw)
     return store.write_run(path, **args)
 
 
 def test_round_trip(tmp_path):
     p = _write(tmp_path / "e" / "run.h5")
-    rec = store.read_run(p, weights=True)
+    rec = store.read_run(p)
     assert rec.status == "complete" and store.is_complete(p)
     assert rec.config == {"name": "e", "model": {"l1": 1e-4}}
     assert rec.experiment == "e" and rec.run_name == "l1=0.0001" and rec.attrs["seed"] == 7
     np.testing.assert_array_equal(rec.curves["step"], [0, 100, 200])
     np.testing.assert_allclose(rec.curves["accuracy"], [0.1, 0.5, 0.9])
     assert rec.final == {"accuracy": 0.9, "n_units": 784.0}
-    np.testing.assert_array_equal(rec.weights["fc1.weight"], np.arange(6.0).reshape(2, 3))
     versions = json.loads(rec.attrs["versions"])
     assert {"python", "torch", "numpy", "h5py"} <= set(versions)
     assert rec.attrs["wall_time_s"] == 1.5

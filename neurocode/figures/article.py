@@ -139,7 +139,7 @@ def _to_run(rec: RunRecord) -> _Run:
     model = cfg.get("model") or {}
     train = cfg.get("train") or {}
     experiment = rec.experiment or str(cfg.get("name", "")) or rec.path.stem
-    kind = str(model.get("kind") or _guess_kind(experiment))
+    kind = str(model.get("kind") or ARTICLE_RULES.get(model.get("rule", "")) or _guess_kind(experiment))
     decoder = model.get("decoder")
     decoder = str(decoder) if decoder else None
     l1 = float(model.get("l1", model.get("lambda", 0.0)) or 0.0)
@@ -173,10 +173,21 @@ def _sort_key(r: _Run) -> tuple:
     return (r.experiment, r.decoder or "", r.l1, r.seed, r.run_name)
 
 
+#: the article's networks, by rule name (runs of other rules have no article panels)
+ARTICLE_RULES = {"relu-l1-fc": "fc", "relu-l1-cnn": "cnn", "relu-l1-conv-ae": "conv-ae"}
+
+
+def _is_article_run(rec: RunRecord) -> bool:
+    model = (rec.config or {}).get("model") or {}
+    return model.get("rule") in ARTICLE_RULES or "kind" in model
+
+
 def _load_runs(results_dir: str | os.PathLike) -> list[_Run]:
-    runs = sorted((_to_run(rec) for rec in iter_runs(results_dir, status="complete")), key=_sort_key)
+    runs = sorted((_to_run(rec) for rec in iter_runs(results_dir, status="complete")
+                   if _is_article_run(rec)), key=_sort_key)
     if not runs:
-        raise ValueError(f"no complete runs under {results_dir}: run `neurocode run ...` first")
+        raise ValueError(f"no complete runs of the article's networks under {results_dir}: "
+                         f"run `neurocode run experiments/article_fc.yaml` first")
     return runs
 
 

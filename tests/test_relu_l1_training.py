@@ -1,4 +1,4 @@
-"""Short trainings of the article's networks on real MNIST."""
+"""Short trainings of the article's networks on real MNIST, through the runner."""
 
 import math
 
@@ -6,19 +6,26 @@ import numpy as np
 import pytest
 import torch
 
-from neurocode import train as trainmod
+from neurocode import runner
 from neurocode.config import resolve
-from neurocode.train import evaluate, train_relu_l1
+from neurocode.data import prepare
+from neurocode.models.relu_l1 import evaluate
 
 from conftest import needs_mnist
 
 pytestmark = needs_mnist
+RULE = {"fc": "relu-l1-fc", "cnn": "relu-l1-cnn", "conv-ae": "relu-l1-conv-ae"}
 
 
-def _spec(kind="fc", l1=0.0, iterations=400, **train):
-    raw = {"name": "t", "seed": 0, "model": {"kind": kind, "l1": l1},
-           "train": {"iterations": iterations, "eval_every": 200, **train}}
+def _spec(kind="fc", l1=0.0, iterations=400, n_test=2000, **train):
+    raw = {"name": "t", "seed": 0, "model": {"rule": RULE[kind], "l1": l1},
+           "train": {"iterations": iterations, "eval_every": 200, **train},
+           "data": {"n_test": n_test}}
     return resolve(raw)[0]
+
+
+def train_relu_l1(spec, progress=False):
+    return runner.execute(spec, progress=progress)
 
 
 def test_fc_learns_and_gets_sparser_with_lambda():
@@ -40,8 +47,8 @@ def test_same_seed_same_numbers():
     b = train_relu_l1(_spec(iterations=30, eval_every=10), progress=False)
     for k in a.curves:
         np.testing.assert_array_equal(a.curves[k], b.curves[k])
-    for k in a.weights:
-        np.testing.assert_array_equal(a.weights[k], b.weights[k])
+    for k in a.rule.weights_:
+        np.testing.assert_array_equal(a.rule.weights_[k], b.rule.weights_[k])
 
 
 def test_evaluate_matches_a_direct_computation():
@@ -64,7 +71,7 @@ def test_evaluate_matches_a_direct_computation():
 
 @pytest.mark.parametrize("kind", ["cnn", "conv-ae"])
 def test_conv_models_train_smoke(kind):
-    res = train_relu_l1(_spec(kind=kind, l1=1e-5, iterations=20, eval_every=10, eval_batch=2000),
+    res = train_relu_l1(_spec(kind=kind, l1=1e-5, iterations=20, eval_every=10, n_test=500),
                         progress=False)
     assert res.status == "complete"
     assert res.final["n_units"] == 39200
@@ -74,19 +81,22 @@ def test_conv_models_train_smoke(kind):
 
 
 def test_diverging_loss_is_reported_not_raised(monkeypatch):
-    real = trainmod.load_split
+    """The loss turns NaN at the 250th training step: the run fails with the reason, keeps its
+    curves, and does not raise."""
+    from neurocode.models import relu_l1
 
-    def poisoned(dataset, split, data_dir, device):
-        x, y = real(dataset, split, data_dir, device)
-        if split == "train":
-            x = x.clone()
-            x[12345] = float("nan")  # one poisoned training image
-        return x, y
+    real, calls = relu_l1.loss_terms, []
 
-    monkeypatch.setattr(trainmod, "load_split", poisoned)
+    def diverging(model, out, x, y, l1):
+        terms = real(model, out, x, y, l1)
+        calls.append(1)
+        if len(calls) > 250:  # call 1 is the step-0 evaluation batch
+            terms["total"] = terms["total"] * float("nan")
+        return terms
+
+    monkeypatch.setattr(relu_l1, "loss_terms", diverging)
     res = train_relu_l1(_spec(iterations=2000, eval_every=100), progress=False)
-    assert res.status == "failed"
-    assert "nan" in res.reason and "iteration" in res.reason
-    done = int(res.final["iterations_done"])
-    assert 0 < done < 2000
+    assert res.status == "failed" and res.rule is None
+    assert "loss became nan at iteration 250" in res.reason
+    assert list(res.curves["step"]) == [0, 100, 200]
     assert all(math.isfinite(v) for v in res.curves["loss"])

@@ -1,0 +1,69 @@
+"""A config's ``data`` section -> training and test arrays for a rule.
+
+Image data sets are flattened and scaled to [0, 1]; then ``preprocess`` applies:
+``center`` (subtract the training mean), ``standardize`` (subtract the training mean and
+divide by the training standard deviation, per feature, floored at 1e-8) or ``binarize``
+(pixel > 0.5). Statistics are fitted on the training split only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Dataset:
+    X_train: np.ndarray
+    y_train: np.ndarray | None
+    X_test: np.ndarray
+    y_test: np.ndarray | None
+    image_shape: tuple[int, int] | None  # for drawing receptive fields
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+
+def load_data(data: dict[str, Any], seed: int = 0) -> Dataset:
+    """Load and prepare the data a resolved config's ``data`` section describes."""
+    name = data["dataset"]
+    n_train, n_test = data.get("n_train"), data.get("n_test")
+    if name == "bars":
+        from neurocode.data.bars import make_bars
+
+        Xtr, _ = make_bars(n_train or 2000, random_state=seed)
+        Xte, _ = make_bars(n_test or 500, random_state=seed + 10_000)
+        ds = Dataset(Xtr.astype(np.float32), None, Xte.astype(np.float32), None, (8, 8))
+    else:
+        from neurocode.data import load_mnist
+
+        parts = []
+        for split, n in (("train", n_train), ("test", n_test)):
+            images, labels = load_mnist(name, split=split, data_dir=data.get("data_dir"))
+            images, labels = images[:n], labels[:n]
+            X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
+            parts += [X, labels.astype(np.int64)]
+        ds = Dataset(*parts, image_shape=(28, 28))
+    return _preprocess(ds, data.get("preprocess", "none"))
+
+
+def _preprocess(ds: Dataset, how: str) -> Dataset:
+    if how == "none":
+        return ds
+    if how == "binarize":
+        ds.X_train = (ds.X_train > 0.5).astype(np.float32)
+        ds.X_test = (ds.X_test > 0.5).astype(np.float32)
+        return ds
+    mean = ds.X_train.mean(axis=0, dtype=np.float64).astype(np.float32)
+    ds.X_train = ds.X_train - mean
+    ds.X_test = ds.X_test - mean
+    if how == "standardize":
+        std = np.maximum(ds.X_train.std(axis=0, dtype=np.float64), 1e-8).astype(np.float32)
+        ds.X_train /= std
+        ds.X_test /= std
+    elif how != "center":
+        raise ValueError(f"unknown preprocess {how!r}")
+    return ds
