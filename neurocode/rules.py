@@ -304,12 +304,17 @@ def register(cls: type[CodingRule]) -> type[CodingRule]:
     return cls
 
 
+def _entry_points() -> list[metadata.EntryPoint]:
+    """The entry points of the ``neurocode.rules`` group, in a stable order."""
+    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.value)
+
+
 def _discover() -> None:
     global _DISCOVERED
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.value):
+    for ep in _entry_points():
         where = f"{ep.value}" + (f" (from {ep.dist.name})" if getattr(ep, "dist", None) else "")
         try:
             obj = ep.load()
