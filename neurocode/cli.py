@@ -28,7 +28,7 @@ def _err(msg: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from neurocode import config as cfgmod
-    from neurocode.data import DATASETS, find_dataset
+    from neurocode.data import DATASETS, load_mnist
     from neurocode.runner import run_sweep, tensorboard_available
 
     raw = cfgmod.load_yaml(args.config)
@@ -49,8 +49,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                                  "pip install 'neurocode[tensorboard]'")
     for ds, dd in sorted({(s.get("data.dataset"), s.get("data.data_dir")) for s in specs},
                          key=str):
-        if ds in DATASETS:
-            find_dataset(ds, dd)  # fail on missing data before anything trains
+        if ds in DATASETS:  # fail on missing or damaged data before anything trains
+            for split in ("train", "test"):  # (downloads, where allowed; cached for the runs)
+                load_mnist(ds, split=split, data_dir=dd)
     print(f"{len(specs)} run(s) of {specs[0].experiment} -> {Path(args.out) / specs[0].experiment}")
     try:
         summary = run_sweep(specs, args.out, device=args.device, progress=None,
