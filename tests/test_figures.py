@@ -203,13 +203,13 @@ def test_markdown_table_puts_article_beside_ours(results: Path) -> None:
     md = format_markdown_table(fc_rows)
     lines = md.strip().splitlines()
     header = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert header == ["λ", "accuracy", "AVR", "activity ratio", "wall time s",
-                      "article accuracy", "article AVR"]
+    assert header == ["λ", "accuracy", "AVR (test)", "AVR (train batch)", "activity ratio",
+                      "wall time s", "article accuracy", "article AVR"]
     row = next(line for line in lines if line.startswith("| 1e-05 "))
     cells = [c.strip() for c in row.strip("|").split("|")]
     ours = fc_rows[1]
     assert cells[1] == f"{ours['accuracy']:.4f}" and cells[2] == f"{ours['avr']:.2f}"
-    assert cells[5:] == ["0.9743", "5.41"]
+    assert cells[6:] == ["0.9743", "5.41"]
     row0 = next(line for line in lines if line.startswith("| 0 "))
     assert row0.rstrip().endswith("| 0.9792 | 156.3 |")
     # without the article: no article columns

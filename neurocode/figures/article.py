@@ -567,7 +567,8 @@ def _fmt_ratio(x: float | None) -> str:
 def format_markdown_table(rows: Sequence[Mapping[str, Any]], article: bool = True) -> str:
     """Render :func:`summary_table` rows as a Markdown table (for the README).
 
-    Columns: [experiment] [decoder] [seed] lambda, accuracy, AVR, activity ratio,
+    Columns: [experiment] [decoder] [seed] lambda, accuracy, AVR on the test set, AVR on the
+    last training batch (the article's reading), activity ratio,
     [recon error], wall time s, and, with ``article=True`` when there are fc runs, the
     article's accuracy and AVR for the same lambda beside ours. The bracketed columns appear
     only when they carry information (several experiments, decoders, seeds). For cnn runs the
@@ -596,7 +597,7 @@ def format_markdown_table(rows: Sequence[Mapping[str, Any]], article: bool = Tru
         header.append("decoder")
     if show_seed:
         header.append("seed")
-    header += ["λ", "accuracy", "AVR", "activity ratio"]
+    header += ["λ", "accuracy", "AVR (test)", "AVR (train batch)", "activity ratio"]
     if show_recon:
         header.append("recon error")
     header.append("wall time s")
@@ -620,6 +621,7 @@ def format_markdown_table(rows: Sequence[Mapping[str, Any]], article: bool = Tru
             format_lambda(l1),
             _fmt(r.get("accuracy"), ".4f"),
             _fmt_avr(r.get("avr")),
+            _fmt_avr(r.get("avr_train")),
             _fmt_ratio(r.get("activity_ratio")),
         ]
         if show_recon:
