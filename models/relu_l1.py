@@ -432,11 +432,15 @@ class _ReluL1Rule(CodingRule):
     def _encode(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return self._forward_masked(X, mask, "codes")
 
-    def predict(self, X: Any, unit_mask: Any = None) -> np.ndarray:
-        """Class predicted by the network's own readout, from the (possibly damaged) code."""
+    def decision_function(self, X: Any, unit_mask: Any = None) -> np.ndarray:
+        """Class scores (logits) of the network's own readout, from the (possibly damaged) code."""
         self._check_fitted()
         X = self._check_X(X)
-        return self._forward_masked(X, self._check_mask(unit_mask), "logits").argmax(1)
+        return self._forward_masked(X, self._check_mask(unit_mask), "logits")
+
+    def predict(self, X: Any, unit_mask: Any = None) -> np.ndarray:
+        """Class predicted by the network's own readout, from the (possibly damaged) code."""
+        return self.decision_function(X, unit_mask).argmax(1)
 
 
 class ReluL1FC(_ReluL1Rule):

@@ -15,6 +15,8 @@ Layout of a run file (the contract other code relies on)::
         created             ISO-8601 UTC time the run finished
     /curves/<name>          1-D series, all of the length of ``curves/step``
     /final/<name>           scalars: the value of each curve at the last step, plus extras
+    /battery/<measure>/<x>  the code-property battery (``neurocode measure``): scalars and
+                            curves per measure; text values as attributes of the group
     /rule                   the fitted coding rule (name, params, learned arrays), as
                             :func:`neurocode.rules.save_rule` writes it; reload it with
                             ``neurocode.rules.load_rule(path)``
@@ -166,6 +168,69 @@ def write_run(
             pass
         raise
     return path
+
+
+def write_battery(path: str | os.PathLike, results: Mapping[str, Mapping[str, Any]]) -> Path:
+    """Add (or replace) the ``battery`` group of a complete run file, atomically.
+
+    The file is copied to ``<name>.partial``, the group written there, flushed and fsynced,
+    and the copy renamed over the original: a failure at any point leaves the original run
+    file as it was.
+    """
+    import shutil
+
+    path = Path(path)
+    if not is_complete(path):
+        raise StoreError(f"{path}: not a complete run file (status {run_status(path)!r}); "
+                         f"only complete runs can be measured")
+    tmp = path.with_name(path.name + PARTIAL_SUFFIX)
+    try:
+        shutil.copyfile(path, tmp)
+        with h5py.File(tmp, "a") as f:
+            if "battery" in f:
+                del f["battery"]
+            root = f.create_group("battery")
+            for measure, values in results.items():
+                g = root.create_group(measure)
+                for name, value in values.items():
+                    if isinstance(value, str):
+                        g.attrs[name] = value
+                    else:
+                        g.create_dataset(name, data=np.asarray(value))
+            root.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            f.flush()
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def read_battery(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """The ``battery`` group of a run file as ``{measure: {name: value}}`` ({} if none)."""
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as f:
+            if "battery" not in f:
+                return {}
+            out: dict[str, dict[str, Any]] = {}
+            for measure, g in f["battery"].items():
+                vals: dict[str, Any] = {k: _attr_str(v) for k, v in g.attrs.items()}
+                for k, ds in g.items():
+                    arr = ds[()]
+                    vals[k] = arr.item() if np.ndim(arr) == 0 else arr
+                out[measure] = vals
+            return out
+    except OSError as exc:
+        raise StoreError(f"{path}: unreadable or corrupted run file ({exc})") from exc
 
 
 def read_run(path: str | os.PathLike) -> RunRecord:

@@ -82,3 +82,29 @@ def test_corrupted_files_are_detected(tmp_path, damage):
 def test_missing_file():
     with pytest.raises(store.StoreError, match="no such run file"):
         store.read_run("/nonexistent/run.h5")
+
+
+def test_battery_is_added_atomically_and_reads_back(tmp_path):
+    p = _write(tmp_path / "run.h5")
+    results = {"activity": {"avr": 2.5, "code_type": "sparse", "lifetime": np.arange(4.0)},
+               "_meta": {"readout": "linear probe", "n_stimuli": 10.0}}
+    store.write_battery(p, results)
+    back = store.read_battery(p)
+    assert back["activity"]["avr"] == 2.5 and back["activity"]["code_type"] == "sparse"
+    np.testing.assert_array_equal(back["activity"]["lifetime"], np.arange(4.0))
+    assert back["_meta"]["readout"] == "linear probe"
+    assert store.read_run(p).final == {"accuracy": 0.9, "n_units": 784.0}  # the run is intact
+    # measuring again replaces the battery; a failing write leaves the file as it was
+    store.write_battery(p, {"activity": {"avr": 3.0}})
+    assert store.read_battery(p) == {"activity": {"avr": 3.0}}
+    before = p.read_bytes()
+    with pytest.raises(TypeError):
+        store.write_battery(p, {"activity": {"avr": object()}})
+    assert p.read_bytes() == before
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_battery_refuses_incomplete_runs(tmp_path):
+    p = _write(tmp_path / "run.h5", status="failed", reason="x")
+    with pytest.raises(store.StoreError, match="not a complete run"):
+        store.write_battery(p, {"activity": {"avr": 1.0}})

@@ -1,0 +1,87 @@
+"""Readouts: how the battery decodes a rule's code into a class.
+
+A readout is trained once on intact codes and never retrained (fault tolerance, interference
+and superposition all read damaged or mixed codes with the readout of the intact ones):
+
+* a supervised rule (one with ``decision_function``, like the article's networks) is read by
+  its own classifier, which sees the code through the same ``unit_mask``;
+* any other rule by a linear probe: multinomial logistic regression (scikit-learn's
+  ``LogisticRegression``) on its codes, standardised with the training codes' mean and spread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neurocode.rules import CodingRule
+
+__all__ = ["Readout", "fit_readout", "LinearProbe"]
+
+
+class LinearProbe:
+    """Logistic regression on (standardised) codes: ``scores = standardise(codes) @ W + b``."""
+
+    def __init__(self, C: float = 1.0, max_iter: int = 300, random_state: int = 0) -> None:
+        self.C, self.max_iter, self.random_state = C, max_iter, random_state
+
+    def fit(self, codes: np.ndarray, y: np.ndarray) -> "LinearProbe":
+        from sklearn.linear_model import LogisticRegression
+
+        codes = np.asarray(codes, dtype=np.float64)
+        self.mean_ = codes.mean(axis=0)
+        self.scale_ = codes.std(axis=0)
+        self.scale_[self.scale_ == 0] = 1.0
+        self.clf_ = LogisticRegression(C=self.C, max_iter=self.max_iter,
+                                       random_state=self.random_state)
+        self.clf_.fit((codes - self.mean_) / self.scale_, y)
+        self.classes_ = self.clf_.classes_
+        return self
+
+    def decision_function(self, codes: np.ndarray) -> np.ndarray:
+        scores = self.clf_.decision_function((np.asarray(codes, dtype=np.float64) - self.mean_) / self.scale_)
+        return scores if scores.ndim == 2 else np.stack([-scores, scores], axis=1)
+
+
+class Readout:
+    """Class scores for stimuli ``X`` seen through a rule (optionally with units silenced)."""
+
+    def __init__(self, rule: CodingRule, probe: LinearProbe | None) -> None:
+        self.rule, self.probe = rule, probe
+
+    @property
+    def kind(self) -> str:
+        return "own classifier" if self.probe is None else "linear probe"
+
+    def scores(self, X: Any, unit_mask: Any = None, chunk: int = 2000) -> np.ndarray:
+        out = []
+        for i in range(0, len(X), chunk):
+            xb = X[i:i + chunk]
+            if self.probe is None:
+                out.append(self.rule.decision_function(xb, unit_mask=unit_mask))
+            else:
+                out.append(self.probe.decision_function(self.rule.encode(xb, unit_mask=unit_mask)))
+        return np.concatenate(out)
+
+    def scores_from_codes(self, codes: np.ndarray) -> np.ndarray:
+        """Scores of given codes (linear probe only: a supervised rule reads stimuli)."""
+        if self.probe is None:
+            raise TypeError("a rule's own classifier reads stimuli, not codes: use scores(X)")
+        return self.probe.decision_function(codes)
+
+    def predict(self, X: Any, unit_mask: Any = None) -> np.ndarray:
+        s = self.scores(X, unit_mask)
+        classes = self.probe.classes_ if self.probe is not None else np.arange(s.shape[1])
+        return classes[s.argmax(axis=1)]
+
+    def accuracy(self, X: Any, y: Any, unit_mask: Any = None) -> float:
+        return float((self.predict(X, unit_mask) == np.asarray(y)).mean())
+
+
+def fit_readout(rule: CodingRule, X_train: Any, y_train: Any, random_state: int = 0) -> Readout:
+    """The rule's own classifier if it has one, else a linear probe fitted on intact codes."""
+    if callable(getattr(rule, "decision_function", None)):
+        return Readout(rule, None)
+    codes = np.concatenate([rule.encode(X_train[i:i + 2000]) for i in range(0, len(X_train), 2000)])
+    return Readout(rule, LinearProbe(random_state=random_state).fit(codes, np.asarray(y_train)))
