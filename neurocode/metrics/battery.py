@@ -1,0 +1,127 @@
+"""The code-property battery: every measure of :mod:`neurocode.metrics`, on one fitted rule.
+
+:func:`run_battery` encodes the data once (in chunks), then runs, in this order:
+
+``activity``        AVR, activity ratio, Treves-Rolls and Hoyer sparseness, lifetime
+                    sparseness, dead units, code type (:mod:`~neurocode.metrics.activity`)
+``representation``  log2 C(N, k) and the distinct codes observed (:mod:`~.capacity`)
+``willshaw``,       recall error against the number of stored binarised codes, capacity M*
+``hopfield``        and bits per synapse (:mod:`~.capacity`)
+``fault``           readout accuracy against the fraction of units silenced, at random and
+                    most-active-first, through ``unit_mask`` (:mod:`~.fault`)
+``superposition``   two images at once: top-2 readout and spurious/lost units (:mod:`~.interference`)
+``unions``          false matches against unions of binarised codes (:mod:`~.interference`)
+``overlap``         Jaccard overlap between classes (:mod:`~.interference`)
+``decoding``        accuracy against the number of units observed, and active synapses
+                    per stimulus (:mod:`~.decoding`)
+``parallel``        synchronous against asynchronous updates, for rules that have both
+                    (:mod:`~.parallel`)
+
+Measures that need labels are skipped for unlabelled data; each measure's result is a dict
+of scalars and 1-D curves (see each function's docstring for its definition). The readout is
+trained once on intact codes of the training split and never retrained.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from neurocode.data.prepare import Dataset
+from neurocode.rules import CodingRule
+
+__all__ = ["run_battery", "encode_all", "MEASURES"]
+
+MEASURES = ("activity", "representation", "willshaw", "hopfield", "fault", "superposition",
+            "unions", "overlap", "decoding", "parallel")
+
+
+def encode_all(rule: CodingRule, X: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    """Codes of every row of ``X`` as float32, encoded ``chunk`` stimuli at a time."""
+    return np.concatenate([rule.encode(X[i:i + chunk]).astype(np.float32)
+                           for i in range(0, len(X), chunk)])
+
+
+def _subsample(n: int, limit: int, rng: np.random.Generator) -> np.ndarray:
+    return np.sort(rng.choice(n, size=limit, replace=False)) if n > limit else np.arange(n)
+
+
+def run_battery(
+    rule: CodingRule,
+    data: Dataset,
+    *,
+    threshold: float = 0.0,
+    max_stimuli: int = 10_000,
+    max_code_values: int = 50_000_000,
+    random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run every measure on ``rule`` (fitted) with ``data``; returns ``{measure: results}``.
+
+    Codes of up to ``max_stimuli`` test stimuli are measured, fewer when the rule is so wide
+    that more would exceed ``max_code_values`` code entries (a 39,200-unit code keeps about
+    1,275 stimuli). ``results["_meta"]`` records what was used: stimuli, units, seconds per
+    measure, and the readout kind.
+    """
+    from neurocode.metrics import activity, capacity, decoding, fault, interference, parallel
+    from neurocode.metrics.readout import fit_readout
+
+    say = progress or (lambda msg: None)
+    rng = np.random.default_rng(random_state)
+    n_units = rule.n_units
+    limit = max(100, min(max_stimuli, max_code_values // max(n_units, 1)))
+    test_idx = _subsample(len(data.X_test), limit, rng)
+    train_idx = _subsample(len(data.X_train), limit, rng)
+    X_te = data.X_test[test_idx]
+    X_tr = data.X_train[train_idx]
+    y_te = data.y_test[test_idx] if data.y_test is not None else None
+    y_tr = data.y_train[train_idx] if data.y_train is not None else None
+    labelled = y_te is not None and y_tr is not None
+
+    out: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], dict[str, Any]]) -> None:
+        say(name)
+        t = time.perf_counter()
+        out[name] = fn()
+        seconds[name] = time.perf_counter() - t
+
+    t0 = time.perf_counter()
+    codes_te = encode_all(rule, X_te)
+    codes_tr = encode_all(rule, X_tr) if labelled else None
+    seconds["encode"] = time.perf_counter() - t0
+    binary_te = (np.abs(codes_te) > threshold).astype(np.uint8)
+
+    timed("activity", lambda: activity.activity(codes_te, threshold=threshold))
+    timed("representation", lambda: capacity.representational_capacity(codes_te, threshold=threshold))
+    timed("willshaw", lambda: capacity.associative_capacity(
+        binary_te, memory="willshaw", random_state=random_state))
+    timed("hopfield", lambda: capacity.associative_capacity(
+        binary_te, memory="hopfield", random_state=random_state))
+    timed("unions", lambda: interference.union_false_match(binary_te, random_state=random_state))
+    readout = None
+    if labelled:
+        t = time.perf_counter()
+        readout = fit_readout(rule, X_tr, y_tr, random_state=random_state)
+        seconds["readout"] = time.perf_counter() - t
+        timed("fault", lambda: fault.fault_tolerance(
+            rule, readout, X_te, y_te, random_state=random_state, threshold=threshold))
+        if data.image_shape is not None:
+            timed("superposition", lambda: interference.superposition(
+                rule, readout, X_te, y_te, random_state=random_state, threshold=threshold))
+        timed("overlap", lambda: interference.class_overlap(codes_te, y_te, threshold=threshold))
+        timed("decoding", lambda: {
+            **decoding.decoding_cost(codes_tr, y_tr, codes_te, y_te, random_state=random_state),
+            **decoding.active_synapses(codes_te, fan_out=int(len(np.unique(y_tr))),
+                                       threshold=threshold)})
+    timed("parallel", lambda: parallel.sync_async_difference(rule, X_te, random_state=random_state))
+    out["_meta"] = {
+        "n_stimuli": float(len(X_te)), "n_units": float(n_units), "threshold": float(threshold),
+        "labelled": float(labelled), "random_state": float(random_state),
+        "readout": readout.kind if readout is not None else "none",
+        **{f"seconds_{k}": v for k, v in seconds.items()},
+    }
+    return out
