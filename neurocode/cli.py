@@ -65,6 +65,98 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
+def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
+    """Run files named by paths, folders (searched recursively) or configs (run first)."""
+    from neurocode import config as cfgmod
+    from neurocode.runner import run_path
+
+    paths: list[Path] = []
+    for t in targets:
+        p = Path(t)
+        if p.suffix in (".yaml", ".yml"):
+            ns = argparse.Namespace(config=str(p), set=args.set, seed=None, data_dir=None,
+                                    device=args.device, tensorboard=None, out=args.out)
+            code = cmd_run(ns)
+            if code not in (EXIT_OK, EXIT_FAILED):
+                raise KeyboardInterrupt
+            specs = cfgmod.resolve(cfgmod.load_yaml(p), cfgmod.parse_set(args.set))
+            paths += [run_path(args.out, s) for s in specs]
+        elif p.is_dir():
+            paths += sorted(p.rglob("*.h5"))
+        elif p.is_file():
+            paths.append(p)
+        else:
+            raise cfgmod.ConfigError(f"{t}: no such run file, results folder or config")
+    return paths
+
+
+def cmd_measure(args: argparse.Namespace) -> int:
+    from neurocode.data.prepare import load_data
+    from neurocode.metrics.battery import run_battery
+    from neurocode.rules import load_rule
+    from neurocode.store import StoreError, read_battery, read_run, run_status, write_battery
+
+    from neurocode.config import ConfigError
+
+    if not (args.threshold >= 0 and args.threshold < float("inf")):
+        raise ConfigError(f"--threshold must be a finite number >= 0, got {args.threshold}")
+    if args.max_stimuli < 1:
+        raise ConfigError(f"--max-stimuli must be >= 1, got {args.max_stimuli}")
+    failed = 0
+    try:
+        paths = _run_files_of(args.targets, args)
+    except KeyboardInterrupt:
+        _err("interrupted; rerun the same command to resume")
+        return EXIT_INTERRUPTED
+    for path in paths:
+        status = run_status(path)
+        if status in ("missing", "corrupt"):
+            _err(f"{path}: {status} run file, not measured; rerun its config to rebuild it")
+            failed += 1
+            continue
+        if status != "complete":
+            print(f"{path}: skipped (status {status}: only complete runs are measured)")
+            continue
+        if read_battery(path) and not args.force:
+            print(f"{path}: already measured, skipped (--force measures again)")
+            continue
+        try:
+            rec = read_run(path)
+            rule = load_rule(path)
+        except (StoreError, ValueError) as exc:
+            _err(f"{path}: cannot measure: {exc}")
+            failed += 1
+            continue
+        run_seed = int(rec.attrs.get("seed", 0))
+        seed = run_seed if args.seed is None else args.seed
+        data = load_data(rec.config["data"], seed=run_seed)  # the run's own data
+        print(f"{path}: measuring {rule.name} ({rule.n_units} units)", flush=True)
+        try:
+            results = run_battery(rule, data, threshold=args.threshold,
+                                  max_stimuli=args.max_stimuli, random_state=seed,
+                                  progress=lambda m: print(f"  {m}", flush=True))
+        except KeyboardInterrupt:
+            _err(f"interrupted while measuring {path}; its file is unchanged. "
+                 f"Rerun the same command to resume")
+            return EXIT_INTERRUPTED
+        except Exception as exc:  # one rule's failure does not stop the others
+            _err(f"{path}: the battery failed: {type(exc).__name__}: {exc}")
+            failed += 1
+            continue
+        write_battery(path, results)
+        act = results["activity"]
+        parts = [f"code {act.get('code_type', '?')}", f"AVR {act['avr']:.2f}",
+                 f"activity ratio {act['activity_ratio']:.4f}"]
+        if "fault" in results and "auc_random" in results["fault"]:
+            parts.append(f"fault AUC {results['fault']['auc_random']:.3f}")
+        if "capacity" in results.get("willshaw", {}):
+            parts.append(f"Willshaw M* {results['willshaw']['capacity']:.0f}")
+        meta = results["_meta"]
+        total = sum(v for k, v in meta.items() if k.startswith("seconds_"))
+        print(f"  {', '.join(parts)} ({total:.0f} s) -> {path}:battery/")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from neurocode.rules import available_rules, plugin_errors
 
@@ -157,6 +249,22 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list models and bundled experiments")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     ls.set_defaults(func=cmd_list)
+
+    m = sub.add_parser("measure", help="run the code-property battery on stored or fresh runs")
+    m.add_argument("targets", nargs="+",
+                   help="run files, results folders, or configs (which are run first)")
+    m.add_argument("--threshold", type=float, default=0.0,
+                   help="a unit is active when |code| > THRESHOLD (default 0)")
+    m.add_argument("--max-stimuli", type=int, default=10_000,
+                   help="test stimuli measured at most (fewer for very wide codes)")
+    m.add_argument("--seed", type=int, default=None, help="seed of the battery's draws "
+                   "(default: the run's seed)")
+    m.add_argument("--force", action="store_true", help="measure runs already measured again")
+    m.add_argument("--out", default="results", help="output folder for configs that are run")
+    m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="config overrides, for configs that are run")
+    m.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    m.set_defaults(func=cmd_measure)
 
     s = sub.add_parser("show", help="show a run file's final metrics")
     s.add_argument("run", help="a run's .h5 file")

@@ -1,0 +1,163 @@
+"""The whole battery on every registered rule, and `neurocode measure` end to end."""
+
+import math
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from neurocode.cli import main
+from neurocode.data.prepare import Dataset
+from neurocode.metrics import MEASURES, run_battery
+from neurocode.models.memory import Hopfield, Willshaw
+from neurocode.rules import available_rules, get_rule
+from neurocode.store import read_battery, write_battery
+
+from conftest import needs_mnist
+
+RULES = available_rules()
+
+
+def _image_data(n_train=300, n_test=200, seed=0):
+    """Ten classes of 28x28 'images': a class prototype plus noise, in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    protos = (rng.random((10, 784)) < 0.2).astype(np.float32)
+
+    def draw(n):
+        y = rng.integers(0, 10, n)
+        X = np.clip(protos[y] + 0.3 * rng.random((n, 784), dtype=np.float32), 0, 1)
+        return X.astype(np.float32), y
+
+    Xtr, ytr = draw(n_train)
+    Xte, yte = draw(n_test)
+    return Dataset(Xtr, ytr, Xte, yte, image_shape=(28, 28))
+
+
+def _fitted(name, data):
+    cls = RULES[name]
+    rule = get_rule(name, **cls.test_params)
+    if issubclass(cls, (Willshaw, Hopfield)):  # memories store binary patterns
+        X = (data.X_train > 0.5).astype(np.float32)[:60]
+        return rule.fit(X), Dataset(X, data.y_train[:60], (data.X_test > 0.5).astype(np.float32),
+                                    data.y_test, (28, 28))
+    return rule.fit(data.X_train, data.y_train), data
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_battery_runs_on_every_registered_rule(name, tmp_path):
+    rule, data = _fitted(name, _image_data())
+    res = run_battery(rule, data, max_stimuli=150, random_state=0)
+    assert set(MEASURES) <= set(res) and res["_meta"]["n_stimuli"] == 150
+    codes = rule.encode(data.X_test[:1])
+    # the activity numbers are the codes' own: recompute AVR from a fresh encode
+    sub = np.sort(np.random.default_rng(0).choice(len(data.X_test), 150, replace=False))
+    direct = (np.abs(rule.encode(data.X_test[sub])) > 0).sum(axis=1).mean()
+    assert res["activity"]["avr"] == pytest.approx(direct)
+    assert res["activity"]["n_units"] == rule.n_units == codes.shape[1]
+    fault = res["fault"]
+    assert fault["accuracy_random"].shape == fault["fractions"].shape
+    assert fault["fractions"][0] == 0 and fault["fractions"][-1] == 1
+    # every unit silenced: the readout sees a constant code, so it names at most one class
+    assert fault["accuracy_random"][-1] <= np.bincount(data.y_test[sub]).max() / 150 + 1e-12
+    # what run_battery returns is what the run file stores
+    path = tmp_path / "run.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["status"] = "complete"
+    write_battery(path, res)
+    back = read_battery(path)
+    for measure, values in res.items():
+        for key, value in values.items():
+            if isinstance(value, str):
+                assert back[measure][key] == value
+            else:
+                np.testing.assert_array_equal(back[measure][key], value)
+
+
+def test_battery_of_a_kofn_code_meets_its_closed_forms():
+    """A k-of-N code has AVR exactly k, log2 C(N, k) bits, Treves-Rolls sparseness k/N."""
+    data = _image_data()
+    N, k = 64, 5
+    rule = get_rule("kofn", n_units=N, k=k, random_state=0).fit(data.X_train)
+    res = run_battery(rule, data, max_stimuli=200)
+    act = res["activity"]
+    assert act["avr"] == k and act["activity_ratio"] == k / N
+    assert act["code_type"] == "sparse"
+    assert res["representation"]["bits"] == pytest.approx(math.log2(math.comb(N, k)))
+
+
+def test_unlabelled_data_skips_the_measures_that_need_labels():
+    data = _image_data()
+    data = Dataset(data.X_train, None, data.X_test, None, None)
+    rule = get_rule("kofn", n_units=32, k=4, random_state=0).fit(data.X_train)
+    res = run_battery(rule, data, max_stimuli=100)
+    assert {"activity", "representation", "willshaw", "hopfield", "unions"} <= set(res)
+    assert not {"fault", "superposition", "overlap", "decoding"} & set(res)
+    assert res["_meta"]["readout"] == "none"
+
+
+def test_nan_codes_are_refused():
+    class NaNCode:
+        name, n_units = "nan-code", 4
+
+        def encode(self, X, unit_mask=None):
+            out = np.ones((len(X), 4))
+            out[0, 0] = np.nan
+            return out
+
+    with pytest.raises(ValueError, match="NaN"):
+        run_battery(NaNCode(), _image_data(50, 50), max_stimuli=50)
+
+
+# -- neurocode measure ------------------------------------------------------------------------
+def _config(tmp_path):
+    raw = {"name": "tiny", "seed": 0, "model": {"rule": "relu-l1-fc", "hidden": 32},
+           "train": {"iterations": 6, "eval_every": 3}, "data": {"n_train": 2000, "n_test": 300},
+           "sweep": {"model.l1": [0.0, 1e-3]}}
+    p = tmp_path / "tiny.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    return p
+
+
+@needs_mnist
+def test_measure_runs_configs_then_stores_the_battery(tmp_path, capsys):
+    cfg, out = _config(tmp_path), tmp_path / "out"
+    assert main(["measure", str(cfg), "--out", str(out), "--max-stimuli", "200"]) == 0
+    files = sorted((out / "tiny").glob("*.h5"))
+    assert len(files) == 2
+    for f in files:
+        b = read_battery(f)
+        assert set(MEASURES) <= set(b)
+        assert b["_meta"]["n_stimuli"] == 200 and b["_meta"]["readout"] == "own classifier"
+        assert 0 <= b["activity"]["activity_ratio"] <= 1
+    text = capsys.readouterr().out
+    assert text.count("battery/") == 2 and "AVR" in text
+    # measured runs are skipped; --force measures again
+    mtimes = [f.stat().st_mtime_ns for f in files]
+    assert main(["measure", str(out)]) == 0
+    assert "already measured" in capsys.readouterr().out
+    assert [f.stat().st_mtime_ns for f in files] == mtimes
+    assert main(["measure", str(files[0]), "--force", "--max-stimuli", "100"]) == 0
+    assert read_battery(files[0])["_meta"]["n_stimuli"] == 100
+    # a corrupted file beside a good one: reported, exit 1, the good one still measured
+    bad = out / "tiny" / "broken.h5"
+    bad.write_bytes(b"not an hdf5 file")
+    assert main(["measure", str(bad), str(files[1]), "--force", "--max-stimuli", "120"]) == 1
+    err = capsys.readouterr().err
+    assert "broken.h5" in err and "corrupt" in err
+    assert read_battery(files[1])["_meta"]["n_stimuli"] == 120
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--threshold", "-1"], "--threshold"),
+    (["--threshold", "nan"], "--threshold"),
+    (["--max-stimuli", "0"], "--max-stimuli"),
+])
+def test_measure_refuses_bad_options(tmp_path, capsys, args, message):
+    assert main(["measure", str(tmp_path)] + args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_measure_refuses_a_missing_target(tmp_path, capsys):
+    assert main(["measure", str(tmp_path / "nope.h5")]) == 2
+    assert "nope.h5" in capsys.readouterr().err
