@@ -7,6 +7,8 @@ and superposition all read damaged or mixed codes with the readout of the intact
   its own classifier, which sees the code through the same ``unit_mask``;
 * any other rule by a linear probe: multinomial logistic regression (scikit-learn's
   ``LogisticRegression``) on its codes, standardised with the training codes' mean and spread.
+  L-BFGS runs to convergence (up to 1,000 iterations: the codes of a 784-unit k-WTA rule on
+  MNIST need about 310).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ __all__ = ["Readout", "fit_readout", "LinearProbe"]
 class LinearProbe:
     """Logistic regression on (standardised) codes: ``scores = standardise(codes) @ W + b``."""
 
-    def __init__(self, C: float = 1.0, max_iter: int = 300, random_state: int = 0) -> None:
+    def __init__(self, C: float = 1.0, max_iter: int = 1000, random_state: int = 0) -> None:
         self.C, self.max_iter, self.random_state = C, max_iter, random_state
 
     def fit(self, codes: np.ndarray, y: np.ndarray) -> "LinearProbe":
