@@ -219,11 +219,24 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_figures(args: argparse.Namespace) -> int:
     from neurocode.figures.article import draw_article_figures
+    from neurocode.figures.battery import draw_battery_figures, draw_theory_figure
 
+    if not Path(args.results).is_dir():
+        _err(f"{args.results}: no such results folder (the --out folder of `neurocode run`)")
+        return EXIT_FAILED
+    paths: list[Path] = []
     try:
-        paths = draw_article_figures(args.results, args.out)
+        paths += draw_article_figures(args.results, args.out)
     except ValueError as exc:
-        _err(str(exc))
+        article_missing = str(exc)
+    else:
+        article_missing = ""
+    paths += draw_battery_figures(args.results, args.out)
+    if args.theory:
+        paths += draw_theory_figure(args.out, n_units=args.theory_units)
+    if not paths:
+        _err(f"nothing to draw: {article_missing}; or run `neurocode measure {args.results}` "
+             f"for the battery's figures")
         return EXIT_FAILED
     for p in paths:
         print(p)
@@ -270,9 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", help="a run's .h5 file")
     s.set_defaults(func=cmd_show)
 
-    f = sub.add_parser("figures", help="draw the article's figures from stored runs")
+    f = sub.add_parser("figures", help="draw the article's and the battery's figures from stored runs")
     f.add_argument("results", help="results folder (searched recursively for run files)")
     f.add_argument("--out", default="figures", help="output folder (default: figures)")
+    f.add_argument("--theory", action="store_true",
+                   help="also draw theory_codes: random k-of-N codes measured against the "
+                        "closed forms (capacity over k, unions, survival; a few seconds)")
+    f.add_argument("--theory-units", type=int, default=1024, metavar="N",
+                   help="units of the theory figure's codes (default 1024)")
     f.set_defaults(func=cmd_figures)
     return p
 

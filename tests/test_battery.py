@@ -146,6 +146,13 @@ def test_measure_runs_configs_then_stores_the_battery(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "broken.h5" in err and "corrupt" in err
     assert read_battery(files[1])["_meta"]["n_stimuli"] == 120
+    # the battery's figures beside the article's, and the theory figure on request
+    figs = tmp_path / "figs"
+    assert main(["figures", str(out), "--out", str(figs), "--theory", "--theory-units", "128"]) == 0
+    for stem in ("tiny_battery", "tiny_curves", "theory_codes"):
+        assert (figs / f"{stem}.png").stat().st_size > 0 and (figs / f"{stem}.svg").exists()
+    svg = (figs / "tiny_battery.svg").read_text()
+    assert all(name in svg for name in ("l1=0", "l1=0.001", "fault tolerance"))
 
 
 @pytest.mark.parametrize("args, message", [
@@ -156,6 +163,11 @@ def test_measure_runs_configs_then_stores_the_battery(tmp_path, capsys):
 def test_measure_refuses_bad_options(tmp_path, capsys, args, message):
     assert main(["measure", str(tmp_path)] + args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_figures_of_an_empty_folder_say_what_to_run(tmp_path, capsys):
+    assert main(["figures", str(tmp_path), "--out", str(tmp_path / "f")]) == 1
+    assert "neurocode measure" in capsys.readouterr().err
 
 
 def test_measure_refuses_a_missing_target(tmp_path, capsys):

@@ -1,0 +1,317 @@
+"""Figures of the code-property battery: the measurements beside the theory.
+
+* ``<experiment>_battery.png/.svg``, for every experiment with measured runs (``neurocode
+  measure``), one colour per run:
+
+  (a) fault tolerance: readout accuracy, normalised to its range ``(a - chance) / (a_0 -
+      chance)``, against the fraction of units silenced (random: solid, mean over draws;
+      most-active-first: dashed); the grey diagonal is a local code (``1 - f``);
+  (b) associative memory: Willshaw recall error against the number of stored codes
+      (measured: solid; closed form for random k-of-N codes with the same N and mean k:
+      dashed);
+  (c) unions: false-match probability of a code against the union of M stored codes
+      (measured: solid; Ahmad and Hawkins 2016 with the same N and mean k: dashed);
+  (d) decoding cost: readout accuracy observing m random units, against m (the ``m90``
+      marker: 90 % of the full accuracy);
+  (e) two items at once: top-2 accuracy of the superposed pair, and the fractions of the
+      union of the two single codes lost and of spurious units, per run;
+  (f) the sum-up: fault AUC, top-2 accuracy, decoding cost ``m90 / N`` and between-class
+      Jaccard overlap against the activity ratio.
+
+* ``theory_codes.png/.svg`` (:func:`theory_figure`), random k-of-N codes only, measured by
+  Monte Carlo with the closed forms drawn over the markers: Willshaw capacity ``M*`` and bits
+  per synapse against ``k`` at fixed ``N`` (the capacity peaks at sparse activity, ``k`` of
+  order ``log N``); false matches against the size of a union; survival of an item under
+  random unit deaths (binomial tail) for a local, a sparse and a dense code.
+
+Built on :class:`matplotlib.figure.Figure` (no pyplot, no global state).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from neurocode.store import StoreError, iter_runs, read_battery
+
+__all__ = ["battery_figures", "draw_battery_figures", "theory_figure", "draw_theory_figure"]
+
+DPI = 150
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+
+def _colours(n: int) -> list[str]:
+    if n <= len(OKABE_ITO):
+        return list(OKABE_ITO[:n])
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cmap = colormaps["viridis"]
+    return [to_hex(cmap(0.92 * i / max(n - 1, 1))) for i in range(n)]
+
+
+def _measured_runs(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict]]]:
+    """``{experiment: [(run label, battery), ...]}`` for complete runs with a battery."""
+    out: dict[str, list[tuple[str, dict]]] = {}
+    for rec in iter_runs(results_dir, status="complete"):
+        try:
+            battery = read_battery(rec.path)
+        except StoreError:
+            continue
+        if not battery:
+            continue
+        label = rec.run_name or rec.path.stem
+        out.setdefault(rec.experiment or rec.path.parent.name, []).append((label, battery, rec))
+    for runs in out.values():
+        runs.sort(key=_order)
+    return {k: [(label, b) for label, b, _ in v] for k, v in out.items()}
+
+
+def _order(item) -> tuple:
+    label, _, rec = item
+    model = (rec.config or {}).get("model") or {}
+    l1 = model.get("l1")
+    return (str(model.get("decoder", "")), float(l1) if isinstance(l1, (int, float)) else 0.0, label)
+
+
+def _positive(v: Any) -> np.ndarray:
+    v = np.asarray(v, dtype=float).copy()
+    v[~(v > 0)] = np.nan
+    return v
+
+
+def _get(b: Mapping[str, Mapping[str, Any]], measure: str, key: str) -> Any:
+    return b.get(measure, {}).get(key)
+
+
+def _fault_panel(ax, runs, colours) -> None:
+    ax.plot([0, 1], [1, 0], color="0.6", lw=1.2, ls=":", label="local code (theory)")
+    for (label, b), c in zip(runs, colours):
+        f = b.get("fault")
+        if not f:
+            continue
+        a0, ch = f["accuracy_intact"], f["chance"]
+        if not a0 > ch:
+            continue
+        norm = lambda a: (np.asarray(a) - ch) / (a0 - ch)  # noqa: E731
+        if "accuracy_random" in f:
+            ax.plot(f["fractions"], norm(f["accuracy_random"]), color=c, lw=1.8)
+        if "accuracy_most_active" in f:
+            ax.plot(f["fractions"], norm(f["accuracy_most_active"]), color=c, lw=1.2, ls="--")
+    ax.set(xlabel="fraction of units silenced", ylabel="(accuracy - chance) / (intact - chance)",
+           title="(a) fault tolerance", xlim=(0, 1), ylim=(-0.05, 1.05))
+    ax.plot([], [], color="0.3", lw=1.8, label="random")
+    ax.plot([], [], color="0.3", lw=1.2, ls="--", label="most active first")
+    ax.legend(fontsize="small", frameon=False, loc="lower left")
+
+
+def _willshaw_panel(ax, runs, colours) -> None:
+    for (label, b), c in zip(runs, colours):
+        w = b.get("willshaw")
+        if not w:
+            continue
+        ax.plot(w["loads"], w["error"], color=c, lw=1.8)
+        if "theory_error" in w:
+            ax.plot(w["loads"], w["theory_error"], color=c, lw=1.0, ls="--")
+    tol = next((b["willshaw"]["tolerance"] for _, b in runs if "willshaw" in b), None)
+    if tol is not None:
+        ax.axhline(tol, color="0.6", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set(xlabel="codes stored M", ylabel="recall error (wrong units / N)",
+           title="(b) Willshaw memory (dashed: random k-of-N theory)")
+
+
+def _unions_panel(ax, runs, colours) -> None:
+    for (label, b), c in zip(runs, colours):
+        u = b.get("unions")
+        if not u:
+            continue
+        ax.plot(u["loads"], _positive(u["false_match"]), color=c, lw=1.8)
+        ax.plot(u["loads"], _positive(u["theory_false_match"]), color=c, lw=1.0, ls="--")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel="codes in the union M", ylabel="false-match probability",
+           title="(c) unions (dashed: Ahmad & Hawkins 2016)")
+    lo = ax.get_ylim()[0]
+    ax.set_ylim(max(lo, 1e-8), 2)
+
+
+def _decoding_panel(ax, runs, colours) -> None:
+    for (label, b), c in zip(runs, colours):
+        d = b.get("decoding")
+        if not d:
+            continue
+        ax.plot(d["m_values"], d["accuracy"], color=c, lw=1.8, marker=".", ms=4)
+        m90 = d.get("m90")
+        if m90 is not None and np.isfinite(m90):
+            ax.plot([m90], [0.9 * d["accuracy_full"]], marker="v", color=c, ms=7, ls="none")
+    ax.set_xscale("log")
+    ax.set(xlabel="units observed m", ylabel="readout accuracy",
+           title="(d) decoding cost (▼: 90 % of full accuracy)")
+
+
+def _superposition_panel(ax, runs, colours) -> None:
+    names = (("top2_accuracy", "both classes read (top-2)"), ("mean_lost_fraction", "units lost"),
+             ("mean_spurious_fraction", "spurious units"))
+    width = 0.8 / max(len(runs), 1)
+    drawn = False
+    for i, ((label, b), c) in enumerate(zip(runs, colours)):
+        s = b.get("superposition")
+        if not s:
+            continue
+        vals = [s.get(k, np.nan) for k, _ in names]
+        ax.bar(np.arange(len(names)) + (i - (len(runs) - 1) / 2) * width, vals, width, color=c)
+        drawn = True
+    ax.set_xticks(np.arange(len(names)), [n for _, n in names], fontsize="small")
+    ax.set(ylabel="fraction", ylim=(0, 1), title="(e) two images at once (pixel-wise max)")
+    if not drawn:
+        ax.text(0.5, 0.5, "not measured (no image data)", ha="center", transform=ax.transAxes)
+
+
+def _summary_panel(ax, runs, colours) -> None:
+    series = (("fault AUC (random)", "fault", "auc_random", "o"),
+              ("top-2 accuracy of pairs", "superposition", "top2_accuracy", "s"),
+              ("m90 / N (decoding cost)", "decoding", "m_fraction_90", "^"),
+              ("Jaccard between classes", "overlap", "jaccard_between", "D"))
+    x = np.array([_get(b, "activity", "activity_ratio") or np.nan for _, b in runs], dtype=float)
+    order = np.argsort(x)
+    for name, measure, key, marker in series:
+        y = np.array([_get(b, measure, key) if _get(b, measure, key) is not None else np.nan
+                      for _, b in runs], dtype=float)
+        if not np.isfinite(y).any():
+            continue
+        line, = ax.plot(x[order], y[order], color="0.35", lw=0.8, label=name, marker=marker,
+                        ms=0)
+        for xi, yi, c in zip(x, y, colours):
+            ax.plot([xi], [yi], marker=marker, color=c, ms=6, ls="none")
+        line.set_marker(marker)
+        line.set_markersize(5)
+        line.set_markerfacecolor("none")
+    ax.set_xscale("log")
+    ax.set(xlabel="activity ratio (AVR / N)", ylabel="score", ylim=(-0.02, 1.02),
+           title="(f) sum-up against activity")
+    ax.legend(fontsize="small", frameon=False)
+
+
+def battery_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
+    """``{"<experiment>_battery": Figure}`` for every experiment with measured runs ({} if none)."""
+    figs: dict[str, Figure] = {}
+    for experiment, runs in sorted(_measured_runs(results_dir).items()):
+        colours = _colours(len(runs))
+        fig = Figure(figsize=(16, 9.5), layout="constrained")
+        axes = fig.subplots(2, 3)
+        _fault_panel(axes[0, 0], runs, colours)
+        _willshaw_panel(axes[0, 1], runs, colours)
+        _unions_panel(axes[0, 2], runs, colours)
+        _decoding_panel(axes[1, 0], runs, colours)
+        _superposition_panel(axes[1, 1], runs, colours)
+        _summary_panel(axes[1, 2], runs, colours)
+        n_units = {int(b["activity"]["n_units"]) for _, b in runs if "activity" in b}
+        n_stim = {int(b["_meta"]["n_stimuli"]) for _, b in runs if "_meta" in b}
+        fig.suptitle(f"{experiment}: the code-property battery "
+                     f"(N = {'/'.join(f'{n:,}' for n in sorted(n_units))} units, "
+                     f"{'/'.join(f'{n:,}' for n in sorted(n_stim))} test stimuli)")
+        handles = [axes[0, 0].plot([], [], color=c, lw=2.2,
+                                   label=f"{label}  (AVR {b['activity']['avr']:.3g})")[0]
+                   for (label, b), c in zip(runs, colours) if "activity" in b]
+        fig.legend(handles=handles, loc="outside right upper", frameon=False, title="run")
+        figs[f"{experiment}_battery"] = fig
+    return figs
+
+
+def theory_figure(n_units: int = 1024, random_state: int = 0) -> Figure:
+    """Random k-of-N codes: Monte Carlo measurements over the closed forms (see module doc)."""
+    from neurocode.metrics.capacity import capacity_vs_k
+    from neurocode.metrics.fault import kofn_survival
+    from neurocode.metrics.interference import union_false_match
+    from neurocode.models.binary import random_codes
+
+    N = int(n_units)
+    fig = Figure(figsize=(16, 4.8), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+
+    ks = sorted({int(k) for k in np.unique(np.rint(np.geomspace(1, N // 2, 14)))} - {N // 2}
+                | {N // 2 - 1})
+    cap = capacity_vs_k(N, ks, tolerance=1 / N, random_state=random_state)
+    k = cap["k_values"]
+    ax1.plot(k, cap["theory_capacity"], color=OKABE_ITO[0], lw=1.5, label="M* theory")
+    ax1.plot(k, cap["capacity"], "o", color=OKABE_ITO[0], ms=5, label="M* measured")
+    ax1.axvline(math.log2(N), color="0.6", ls=":", lw=1)
+    ax1.text(math.log2(N) * 1.05, 0.97, "k = log2 N", transform=ax1.get_xaxis_transform(),
+             fontsize="small", color="0.4", va="top")
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set(xlabel="active units k", ylabel="patterns stored at tolerance M*",
+            title=f"Willshaw capacity, N = {N:,} (error <= 1/N)")
+    ax1b = ax1.twinx()
+    ax1b.plot(k, cap["theory_bits_per_synapse"], color=OKABE_ITO[3], lw=1.2, ls="--",
+              label="bits/synapse theory")
+    ax1b.plot(k, cap["bits_per_synapse"], "s", color=OKABE_ITO[3], ms=4, mfc="none",
+              label="bits/synapse measured")
+    ax1b.set_ylabel("bits per synapse at M*", color=OKABE_ITO[3])
+    h1, l1 = ax1.get_legend_handles_labels()
+    h2, l2 = ax1b.get_legend_handles_labels()
+    ax1.legend(h1 + h2, l1 + l2, fontsize="small", frameon=False, loc="lower left")
+
+    rng = np.random.default_rng(random_state)
+    codes_by_k = {}
+    for i, (name, w) in enumerate((("local", 1), ("sparse", max(2, round(2 * math.log2(N)))),
+                                   ("dense", N // 2))):
+        codes = random_codes(3000, N, w, random_state=rng)
+        codes_by_k[name] = (w, codes)
+        u = union_false_match(codes, random_state=random_state, n_probes=400)
+        c = OKABE_ITO[i]
+        ax2.plot(u["loads"], _positive(u["theory_false_match"]), color=c, lw=1.5)
+        ax2.plot(u["loads"], _positive(u["false_match"]), "o", color=c, ms=4,
+                 label=f"{name} (k = {w})")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set(xlabel="codes in the union M", ylabel="false-match probability",
+            title="Unions: full-match false positives (lines: Ahmad & Hawkins)",
+            ylim=(1e-6, 2))
+    ax2.legend(fontsize="small", frameon=False)
+
+    for i, (name, (w, codes)) in enumerate(codes_by_k.items()):
+        theta = max(1, w // 2)
+        s = kofn_survival(codes[:500], theta, n_draws=20, random_state=random_state)
+        c = OKABE_ITO[i]
+        ax3.plot(s["fractions"], s["theory_survival"], color=c, lw=1.5)
+        ax3.plot(s["fractions"], s["survival"], "o", color=c, ms=4,
+                 label=f"{name}: k = {w}, needs {theta}")
+    ax3.set(xlabel="fraction of units dead", ylabel="items still recognised",
+            title="Survival under random deaths (lines: binomial tail)", xlim=(0, 1))
+    ax3.legend(fontsize="small", frameon=False)
+    fig.suptitle(f"Random k-of-N codes, N = {N:,}: measured (markers) against closed forms (lines)")
+    return fig
+
+
+def _save(figs: Mapping[str, Figure], out_dir: str | os.PathLike) -> list[Path]:
+    from neurocode.figures.article import _metadata, _safe_stem
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "neurocode"}):
+        for stem, fig in figs.items():
+            for ext in ("png", "svg"):
+                path = out / f"{_safe_stem(stem)}.{ext}"
+                fig.savefig(path, dpi=DPI, format=ext, metadata=_metadata(ext))
+                written.append(path)
+    return written
+
+
+def draw_battery_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
+    """Write ``<experiment>_battery.{png,svg}`` for every measured experiment; the paths."""
+    return _save(battery_figures(results_dir), out_dir)
+
+
+def draw_theory_figure(out_dir: str | os.PathLike, n_units: int = 1024,
+                       random_state: int = 0) -> list[Path]:
+    """Write ``theory_codes.{png,svg}``; the paths."""
+    return _save({"theory_codes": theory_figure(n_units, random_state)}, out_dir)
