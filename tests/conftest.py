@@ -20,3 +20,17 @@ def mnist_available() -> bool:
 
 
 needs_mnist = pytest.mark.skipif(not mnist_available(), reason="MNIST IDX files not found: set NEUROCODE_DATA")
+
+
+@pytest.fixture(scope="module")
+def one_blas_thread():
+    """For modules of many small matrix products (``pytestmark = usefixtures(...)``): on a
+    shared, oversubscribed machine BLAS threads spin against each other and run ~10x slower
+    than one thread (numbers unchanged)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

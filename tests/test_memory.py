@@ -28,17 +28,7 @@ def registered():
             rules._REGISTRY.pop(name, None)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """These tests make many small matrix products: on a shared, oversubscribed machine BLAS
-    threads spin against each other and run ~10x slower than one thread (numbers unchanged)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def dense_patterns(M, N, seed):

@@ -231,8 +231,8 @@ def test_bits_per_synapse_counts_distinct_patterns():
 # -- input checks and the result's shape ----------------------------------------------------------
 @pytest.mark.parametrize("bad, msg", [
     (np.zeros(5), "2-D"),
-    (np.zeros((0, 5)), "at least one sample"),
-    (np.zeros((3, 0)), "at least one unit"),
+    (np.zeros((0, 5)), "empty"),
+    (np.zeros((3, 0)), "no units"),
     (np.array([[0.0, np.nan]]), "NaN"),
     (np.array([["a", "b"]]), "numeric"),
 ])

@@ -20,15 +20,7 @@ from neurocode.models.binary import random_codes
 from neurocode.rules import CodingRule
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 # -- Ahmad-Hawkins closed form --------------------------------------------------------------------

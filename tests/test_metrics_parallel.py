@@ -15,15 +15,7 @@ from neurocode.models.foldiak import Foldiak
 from neurocode.models.memory import Hopfield, hebbian_couplings, hopfield_run
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def patterns(M, N, seed):

@@ -37,6 +37,7 @@ __all__ = [
     "ArticleReference",
     "draw_article_figures",
     "make_figures",
+    "save_figures",
     "summary_table",
     "format_markdown_table",
     "lambda_colours",
@@ -482,7 +483,12 @@ def draw_article_figures(results_dir: str | os.PathLike, out_dir: str | os.PathL
     experiment (PNG at 150 dpi; SVG keeps its text as text) and returns the written paths.
     Raises ``ValueError`` when ``results_dir`` holds no complete run.
     """
-    figs = make_figures(results_dir)
+    return save_figures(make_figures(results_dir), out_dir)
+
+
+def save_figures(figs: Mapping[str, Figure], out_dir: str | os.PathLike) -> list[Path]:
+    """Write each figure as ``<stem>.png`` (150 dpi) and ``<stem>.svg`` (text kept as text,
+    no dates: the same runs give byte-identical SVGs) into ``out_dir``; the written paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

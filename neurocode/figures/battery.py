@@ -32,17 +32,16 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
-from matplotlib import rc_context
 from matplotlib.figure import Figure
 
+from neurocode.figures.article import save_figures
 from neurocode.store import StoreError, iter_runs, read_battery
 
 __all__ = ["battery_figures", "draw_battery_figures", "theory_figure", "draw_theory_figure"]
 
-DPI = 150
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 
@@ -291,27 +290,12 @@ def theory_figure(n_units: int = 1024, random_state: int = 0) -> Figure:
     return fig
 
 
-def _save(figs: Mapping[str, Figure], out_dir: str | os.PathLike) -> list[Path]:
-    from neurocode.figures.article import _metadata, _safe_stem
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "neurocode"}):
-        for stem, fig in figs.items():
-            for ext in ("png", "svg"):
-                path = out / f"{_safe_stem(stem)}.{ext}"
-                fig.savefig(path, dpi=DPI, format=ext, metadata=_metadata(ext))
-                written.append(path)
-    return written
-
-
 def draw_battery_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     """Write ``<experiment>_battery.{png,svg}`` for every measured experiment; the paths."""
-    return _save(battery_figures(results_dir), out_dir)
+    return save_figures(battery_figures(results_dir), out_dir)
 
 
 def draw_theory_figure(out_dir: str | os.PathLike, n_units: int = 1024,
                        random_state: int = 0) -> list[Path]:
     """Write ``theory_codes.{png,svg}``; the paths."""
-    return _save({"theory_codes": theory_figure(n_units, random_state)}, out_dir)
+    return save_figures({"theory_codes": theory_figure(n_units, random_state)}, out_dir)

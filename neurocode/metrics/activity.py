@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 
+from neurocode.metrics._validate import check_codes, check_threshold as _check_threshold
+
 __all__ = ["activity", "code_type", "check_codes", "LOCAL_MAX_AVR", "DENSE_MIN_RATIO",
            "SILENT_MAX_AVR"]
 
@@ -43,40 +45,6 @@ DENSE_MIN_RATIO = 0.11
 SILENT_MAX_AVR = 0.5
 
 _CHUNK_VALUES = 1 << 22  # code entries per chunk of stimuli (about 32 MB of float64)
-
-
-def check_codes(codes: object, name: str = "codes") -> np.ndarray:
-    """``codes`` as an array ``(n_stimuli, n_units)``; ValueError when it cannot be one.
-
-    Rejects arrays that are not 2-D, have no stimuli or no units, are not numeric, or hold
-    NaN or infinite values. The array is returned as given (no copy) when it is already a
-    numeric numpy array.
-    """
-    arr = np.asarray(codes)
-    if arr.dtype == bool:
-        arr = arr.astype(np.uint8)
-    if not (np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.complexfloating)):
-        raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_stimuli, n_units), got an array of shape {arr.shape}")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} has no stimuli (shape {arr.shape})")
-    if arr.shape[1] == 0:
-        raise ValueError(f"{name} has no units (shape {arr.shape}): the unit set is empty")
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
-
-
-def _check_threshold(threshold: object) -> float:
-    try:
-        t = float(threshold)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"threshold must be a number, got {threshold!r}") from None
-    if not math.isfinite(t) or t < 0:
-        raise ValueError(f"threshold must be a finite number >= 0 (a unit is active when "
-                         f"|code| > threshold), got {threshold!r}")
-    return t
 
 
 def code_type(avr: float, n_units: int) -> str:

@@ -36,6 +36,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.special import gammaln
 
+from neurocode.metrics._validate import check_codes
 from neurocode.models.memory import check_binary, hebbian_couplings, hopfield_run
 
 __all__ = [
@@ -59,23 +60,8 @@ _DEFAULT_MAX_UNITS = {"willshaw": 16_384, "hopfield": 4096}
 
 
 # -- validation helpers ---------------------------------------------------------------------
-def _check_codes(codes: Any, what: str = "codes") -> np.ndarray:
-    X = np.asarray(codes)
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise ValueError(f"{what} must be a numeric array, got dtype {X.dtype}")
-    if X.ndim != 2:
-        raise ValueError(f"{what} must be 2-D (n_samples, n_units), got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{what} must hold at least one sample, got shape {X.shape}")
-    if X.shape[1] == 0:
-        raise ValueError(f"{what} must have at least one unit, got shape {X.shape}")
-    if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
-        raise ValueError(f"{what} contain NaN or infinite values")
-    return X
-
-
 def _check_patterns(patterns: Any) -> np.ndarray:
-    X = _check_codes(patterns, "patterns")
+    X = check_codes(patterns, "patterns")
     return check_binary(X, "patterns", "associative_capacity")
 
 
@@ -170,7 +156,7 @@ def representational_capacity(codes: Any, threshold: float = 0.0) -> dict[str, f
     >>> print(out["k"], round(out["bits"], 6), out["n_distinct"])
     1.0 2.0 3.0
     """
-    X = _check_codes(codes)
+    X = check_codes(codes)
     thr = float(threshold)
     if not np.isfinite(thr):
         raise ValueError(f"threshold must be finite, got {threshold!r}")

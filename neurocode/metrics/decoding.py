@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.metrics.activity import _check_threshold, check_codes
+from neurocode.metrics._validate import check_codes, check_labels, check_threshold as _check_threshold
 
 __all__ = ["decoding_cost", "active_synapses", "m_at_accuracy", "default_m_values"]
 
@@ -84,17 +84,6 @@ def m_at_accuracy(m_values: Any, accuracy: Any, target: float) -> float:
     lo, hi = math.log(m[i - 1]), math.log(m[i])
     frac = (target - acc[i - 1]) / (acc[i] - acc[i - 1])
     return float(math.exp(lo + frac * (hi - lo)))
-
-
-def _check_labels(y: Any, n: int, name: str) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    if arr.shape[0] != n:
-        raise ValueError(f"{name} has {arr.shape[0]} labels for {n} codes")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
 
 
 class _Probe:
@@ -230,8 +219,8 @@ def decoding_cost(
     if Xtr.shape[1] != Xte.shape[1]:
         raise ValueError(f"codes_train has {Xtr.shape[1]} units but codes_test has {Xte.shape[1]}")
     n_units = Xtr.shape[1]
-    ytr = _check_labels(y_train, Xtr.shape[0], "y_train")
-    yte = _check_labels(y_test, Xte.shape[0], "y_test")
+    ytr = check_labels(y_train, Xtr.shape[0], "y_train")
+    yte = check_labels(y_test, Xte.shape[0], "y_test")
     if isinstance(n_draws, bool) or int(n_draws) != n_draws or n_draws < 1:
         raise ValueError(f"n_draws must be an integer >= 1, got {n_draws!r}")
     if isinstance(max_train, bool) or int(max_train) != max_train or max_train < 2:

@@ -38,7 +38,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from neurocode.metrics.activity import _check_threshold
+from neurocode.metrics._validate import (check_int, check_labels, check_stimuli,
+                                         check_threshold as _check_threshold)
 from neurocode.rules import CodingRule
 
 __all__ = [
@@ -85,41 +86,14 @@ def _check_fractions(fractions: Any, default: np.ndarray) -> np.ndarray:
     return np.unique(f)
 
 
-def _check_int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _check_X(X: Any, rule: CodingRule) -> np.ndarray:
-    X = np.asarray(X)
-    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"X must be a numeric array, got dtype {X.dtype}")
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_stimuli, n_features), got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError("X is empty: fault tolerance needs at least one stimulus")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinite values")
+    X = check_stimuli(X)
     n_in = getattr(rule, "n_features_in_", None)
     if n_in is None:
         raise ValueError(f"rule '{rule.name}' is not fitted: fit it (and its readout) first")
     if X.shape[1] != n_in:
         raise ValueError(f"X has {X.shape[1]} features, but rule '{rule.name}' was fitted with {n_in}")
     return X
-
-
-def _check_y(y: Any, n: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"y must be 1-D with one label per stimulus ({n}), got shape {y.shape}")
-    if y.dtype == object:
-        raise ValueError("y must be an array of class labels (numbers or strings), got dtype object")
-    if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
-        raise ValueError("y contains NaN or infinite values")
-    return y
 
 
 def _check_orders(orders: Any) -> tuple[str, ...]:
@@ -357,15 +331,15 @@ def fault_tolerance(
     if not isinstance(rule, CodingRule):
         raise ValueError(f"rule must be a fitted CodingRule, got {type(rule).__name__}")
     X = _check_X(X, rule)
-    y = _check_y(y, X.shape[0])
+    y = check_labels(y, X.shape[0])
     if getattr(readout, "rule", rule) is not rule:
         raise ValueError("readout was fitted for a different rule: use fit_readout(rule, ...)")
     f = _check_fractions(fractions, DEFAULT_FRACTIONS)
-    n_draws = _check_int(n_draws, "n_draws", 1)
+    n_draws = check_int(n_draws, "n_draws", 1)
     orders = _check_orders(orders)
     t = _check_threshold(threshold)
     if max_stimuli is not None:
-        max_stimuli = _check_int(max_stimuli, "max_stimuli", 1)
+        max_stimuli = check_int(max_stimuli, "max_stimuli", 1)
     n_classes = len(np.unique(y))
     if n_classes < 2:
         raise ValueError(f"y holds a single class ({y[0]!r}): accuracy against chance needs "
@@ -502,9 +476,9 @@ def memory_fault_tolerance(
     if P.shape[1] != N:
         raise ValueError(f"patterns have {P.shape[1]} units, the memory has {N}")
     f = _check_fractions(fractions, DEFAULT_FRACTIONS)
-    n_draws = _check_int(n_draws, "n_draws", 1)
+    n_draws = check_int(n_draws, "n_draws", 1)
     if max_patterns is not None:
-        max_patterns = _check_int(max_patterns, "max_patterns", 1)
+        max_patterns = check_int(max_patterns, "max_patterns", 1)
 
     rng = np.random.default_rng(random_state)
     if max_patterns is not None and P.shape[0] > max_patterns:
@@ -558,12 +532,12 @@ def kofn_survival_theory(k: int, theta: int, fractions: Any, n_units: int | None
     """
     from scipy.stats import binom, hypergeom
 
-    k = _check_int(k, "k", 1)
-    theta = _check_int(theta, "theta", 0)
+    k = check_int(k, "k", 1)
+    theta = check_int(theta, "theta", 0)
     f = _check_fractions_ordered(fractions)
     if n_units is None:
         return np.asarray(binom.sf(theta - 1, k, 1.0 - f), dtype=np.float64)
-    N = _check_int(n_units, "n_units", 1)
+    N = check_int(n_units, "n_units", 1)
     if k > N:
         raise ValueError(f"k ({k}) must be <= n_units ({N})")
     alive = N - n_silenced(f, N)
@@ -634,9 +608,9 @@ def kofn_survival(
     from neurocode.metrics.activity import check_codes
 
     C = check_codes(codes)
-    theta = _check_int(theta, "theta", 0)
+    theta = check_int(theta, "theta", 0)
     f = _check_fractions(fractions, _DEFAULT_SURVIVAL_FRACTIONS)
-    n_draws = _check_int(n_draws, "n_draws", 1)
+    n_draws = check_int(n_draws, "n_draws", 1)
     t = _check_threshold(threshold)
     n, N = C.shape
     active = np.abs(C) > t

@@ -24,13 +24,13 @@ Every function is pure: randomness only through ``random_state``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 from scipy.special import gammaln
 
-from neurocode.metrics.activity import check_codes
+from neurocode.metrics._validate import (check_codes, check_int, check_labels, check_stimuli,
+                                         check_threshold)
 
 __all__ = [
     "ahmad_hawkins_false_match",
@@ -45,49 +45,6 @@ _CHUNK = 1000  # stimuli encoded per call to rule.encode
 
 
 # -- validation helpers -------------------------------------------------------------------------
-def _threshold(threshold: Any) -> float:
-    try:
-        t = float(threshold)
-    except (TypeError, ValueError):
-        raise ValueError(f"threshold must be a number, got {threshold!r}") from None
-    if not math.isfinite(t) or t < 0:
-        raise ValueError(f"threshold must be a finite number >= 0 (a unit is active when "
-                         f"|code| > threshold), got {threshold!r}")
-    return t
-
-
-def _positive_int(value: Any, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    return int(value)
-
-
-def _labels(y: Any, n: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n:
-        raise ValueError(f"y must be 1-D with one label per stimulus ({n}), got shape {y.shape}")
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ValueError("y contains NaN or infinite labels")
-    return y
-
-
-def _stimuli(X: Any) -> np.ndarray:
-    X = np.asarray(X)
-    if X.dtype == bool:
-        X = X.astype(np.uint8)
-    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"X must be a numeric array, got dtype {X.dtype}")
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_stimuli, n_features), got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty (shape {X.shape})")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinite values")
-    return X
-
-
 def _active(codes: np.ndarray, threshold: float) -> np.ndarray:
     return np.abs(codes) > threshold
 
@@ -198,10 +155,10 @@ def superposition(rule: Any, readout: Any, X: Any, y: Any, n_pairs: int = 1000,
     >>> print(out["top2_accuracy"], round(out["mean_lost_fraction"], 2))  # k-of-N keeps 20 of ~39
     0.97 0.61
     """
-    X = _stimuli(X)
-    y = _labels(y, len(X))
-    n_pairs = _positive_int(n_pairs, "n_pairs")
-    threshold = _threshold(threshold)
+    X = check_stimuli(X)
+    y = check_labels(y, len(X))
+    n_pairs = check_int(n_pairs, "n_pairs")
+    threshold = check_threshold(threshold)
     if len(np.unique(y)) < 2:
         raise ValueError("superposition needs stimuli of at least two classes (pairs are of "
                          "different classes)")
@@ -520,11 +477,11 @@ def union_false_match(codes: Any, loads: Any = None, theta: int | None = None,
     [0.048 0.341]
     """
     codes = check_codes(codes)
-    threshold = _threshold(threshold)
-    n_probes = _positive_int(n_probes, "n_probes")
-    n_unions = _positive_int(n_unions, "n_unions")
+    threshold = check_threshold(threshold)
+    n_probes = check_int(n_probes, "n_probes")
+    n_unions = check_int(n_unions, "n_unions")
     if theta is not None:
-        theta = _positive_int(theta, "theta")
+        theta = check_int(theta, "theta")
     A = _active(codes, threshold)
     n_items, n = A.shape
     if n_items < 2:
@@ -705,9 +662,9 @@ def class_overlap(codes: Any, y: Any, threshold: float = 0.0, max_pairs: int = 2
     0.0 1.0
     """
     codes = check_codes(codes)
-    y = _labels(y, len(codes))
-    threshold = _threshold(threshold)
-    max_pairs = _positive_int(max_pairs, "max_pairs")
+    y = check_labels(y, len(codes))
+    threshold = check_threshold(threshold)
+    max_pairs = check_int(max_pairs, "max_pairs")
     if len(np.unique(y)) < 2:
         raise ValueError("class_overlap needs stimuli of at least two classes")
     A = _active(codes, threshold)

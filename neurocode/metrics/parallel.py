@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from neurocode.metrics._validate import check_stimuli
+
 __all__ = ["supports_update_modes", "sync_async_difference"]
 
 
@@ -36,21 +38,6 @@ def supports_update_modes(rule: Any) -> bool:
     spec = params.get("update") if isinstance(params, dict) else None
     choices = getattr(spec, "choices", None) or ()
     return "sync" in choices and "async" in choices
-
-
-def _stimuli(X: Any) -> np.ndarray:
-    X = np.asarray(X)
-    if X.dtype == bool:
-        X = X.astype(np.uint8)
-    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"X must be a numeric array, got dtype {X.dtype}")
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_stimuli, n_features), got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty (shape {X.shape})")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinite values")
-    return X
 
 
 def _with_update(rule: Any, update: str, random_state: int) -> Any:
@@ -125,7 +112,7 @@ def sync_async_difference(rule: Any, X: Any, random_state: int = 0,
     >>> print(sync_async_difference(net, cues)["fraction_different"])  # the mixed cues
     0.5
     """
-    X = _stimuli(X)
+    X = check_stimuli(X)
     if isinstance(max_stimuli, bool) or not isinstance(max_stimuli, (int, np.integer)) \
             or max_stimuli < 1:
         raise ValueError(f"max_stimuli must be an integer >= 1, got {max_stimuli!r}")
