@@ -74,7 +74,7 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
     for t in targets:
         p = Path(t)
         if p.suffix in (".yaml", ".yml"):
-            ns = argparse.Namespace(config=str(p), set=args.set, seed=None, data_dir=None,
+            ns = argparse.Namespace(config=str(p), set=args.set, seed=None, data_dir=args.data_dir,
                                     device=args.device, tensorboard=None, out=args.out)
             code = cmd_run(ns)
             if code not in (EXIT_OK, EXIT_FAILED):
@@ -129,7 +129,10 @@ def cmd_measure(args: argparse.Namespace) -> int:
             continue
         run_seed = int(rec.attrs.get("seed", 0))
         seed = run_seed if args.seed is None else args.seed
-        data = load_data(rec.config["data"], seed=run_seed)  # the run's own data
+        data_cfg = dict(rec.config["data"])
+        if args.data_dir is not None:
+            data_cfg["data_dir"] = args.data_dir
+        data = load_data(data_cfg, seed=run_seed)  # the run's own data
         print(f"{path}: measuring {rule.name} ({rule.n_units} units)", flush=True)
         try:
             results = run_battery(rule, data, threshold=args.threshold,
@@ -277,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="config overrides, for configs that are run")
     m.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    m.add_argument("--data-dir", default=None, help="folder holding the data set's IDX files")
     m.set_defaults(func=cmd_measure)
 
     s = sub.add_parser("show", help="show a run file's final metrics")

@@ -861,7 +861,10 @@ def associative_capacity(patterns: Any, loads: Any = None, memory: str = "willsh
         (1.0 when the error stayed within tolerance at the last load: ``M*`` is a lower
         bound), ``bits_per_synapse_at_capacity``, ``theory_capacity``, ``n_units``,
         ``n_units_given``, ``n_patterns``, ``k_mean``, ``n_probe``, ``tolerance``,
-        ``cue_fraction``.
+        ``cue_fraction``; ``trivial_error``, the error of an output with every unit off
+        (``k/N``; Hopfield ``2k/N``), and ``capacity_informative``, 0.0 when that trivial
+        output is itself within tolerance (then ``M*`` says nothing about recall: choose a
+        tolerance below ``k/N``, as the battery does, or read ``exact``).
 
     Examples
     --------
@@ -914,6 +917,11 @@ def associative_capacity(patterns: Any, loads: Any = None, memory: str = "willsh
                     "theory_capacity": AGS_CAPACITY * N})
     out.update(common)
     out["capacity_per_unit"] = out["capacity"] / N
+    # the error of a memory that recalls nothing at all (every unit off): when it is within
+    # tolerance, M* measures nothing (a very sparse code at a tolerance of a fraction of N)
+    trivial = out["k_mean"] / N * (2.0 if memory == "hopfield" else 1.0)
+    out["trivial_error"] = trivial
+    out["capacity_informative"] = float(trivial > tol)
     return out
 
 
