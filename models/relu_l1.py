@@ -386,6 +386,11 @@ class _ReluL1Rule(CodingRule):
             record(0, (out0.hidden > 0).sum().item() / bs, t0["total"].item())
         bar = tqdm(total=iters, desc=f"{self.name} l1={l1:g}", unit="it", leave=False,
                    disable=(not progress) if progress is not None else None, dynamic_ncols=True)
+        # The loss stays on the device between evaluations (no host round trip per step):
+        # the first iteration whose loss is not finite, and that loss, are kept on the device
+        # and checked at each evaluation (so a diverged run stops within `every` steps).
+        first_bad = torch.zeros((), dtype=torch.int64, device=device)
+        bad_loss = torch.zeros((), device=device)
         try:
             for it in range(iters):
                 j = it % per_epoch
@@ -395,18 +400,21 @@ class _ReluL1Rule(CodingRule):
                 xb, yb = x_train[idx], y_train[idx]
                 out = model(xb)
                 loss = loss_terms(model, out, xb, yb, l1)["total"]
-                lv = loss.item()
-                if not math.isfinite(lv):
-                    finish()
-                    raise TrainingFailed(
-                        f"loss became {lv} at iteration {it + 1} (l1={l1:g}, lr={self.lr:g}); "
-                        f"lower the learning rate or lambda")
+                with torch.no_grad():
+                    new = (first_bad == 0) & ~torch.isfinite(loss)
+                    first_bad = torch.where(new, it + 1, first_bad)
+                    bad_loss = torch.where(new, loss.detach(), bad_loss)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 bar.update(1)
                 if (it + 1) % every == 0 or it + 1 == iters:
-                    row = record(it + 1, (out.hidden > 0).sum().item() / bs, lv)
+                    if int(first_bad) > 0:
+                        finish()
+                        raise TrainingFailed(
+                            f"loss became {float(bad_loss)} at iteration {int(first_bad)} "
+                            f"(l1={l1:g}, lr={self.lr:g}); lower the learning rate or lambda")
+                    row = record(it + 1, (out.hidden > 0).sum().item() / bs, loss.item())
                     bar.set_postfix(acc=f"{row['accuracy']:.4f}", avr=f"{row['avr']:.1f}")
         finally:
             bar.close()

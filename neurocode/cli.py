@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -52,12 +53,33 @@ def cmd_run(args: argparse.Namespace) -> int:
         if ds in DATASETS:  # fail on missing or damaged data before anything trains
             for split in ("train", "test"):  # (downloads, where allowed; cached for the runs)
                 load_mnist(ds, split=split, data_dir=dd)
-    print(f"{len(specs)} run(s) of {specs[0].experiment} -> {Path(args.out) / specs[0].experiment}")
+    if args.workers is not None and args.workers < 1:
+        raise cfgmod.ConfigError(f"--workers must be >= 1, got {args.workers}")
+    if args.scheduler and args.executor != "dask":
+        raise cfgmod.ConfigError("--scheduler is an address for --executor dask")
+    if args.executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise cfgmod.ConfigError("--executor dask needs Dask distributed: "
+                                     "pip install 'neurocode[dask]'") from None
+    out = Path(args.out) / specs[0].experiment
+    try:  # a folder we cannot write to fails here, before anything trains
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        _err(f"cannot write run files to {out}: {exc.strerror or exc}. "
+             f"Choose another --out folder")
+        return EXIT_FAILED
+    print(f"{len(specs)} run(s) of {specs[0].experiment} -> {out}", flush=True)
     try:
-        summary = run_sweep(specs, args.out, device=args.device, progress=None,
+        summary = run_sweep(specs, args.out, executor=args.executor, workers=args.workers,
+                            scheduler=args.scheduler, device=args.device, progress=None,
                             tensorboard_dir=args.tensorboard)
     except KeyboardInterrupt:
-        _err(f"interrupted; finished runs are kept under {args.out}. "
+        _err(f"interrupted; finished runs are kept under {out}. "
              f"Run the same command again to resume: complete runs are skipped.")
         return EXIT_INTERRUPTED
     for line in summary.lines():
@@ -75,7 +97,8 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
         p = Path(t)
         if p.suffix in (".yaml", ".yml"):
             ns = argparse.Namespace(config=str(p), set=args.set, seed=None, data_dir=args.data_dir,
-                                    device=args.device, tensorboard=None, out=args.out)
+                                    device=args.device, tensorboard=None, out=args.out,
+                                    executor="local", workers=None, scheduler=None)
             code = cmd_run(ns)
             if code not in (EXIT_OK, EXIT_FAILED):
                 raise KeyboardInterrupt
@@ -260,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", default=None, help="folder holding the data set's IDX files")
     r.add_argument("--tensorboard", default=None, metavar="DIR",
                    help="also write TensorBoard scalars (accuracy, loss, AverageDensity) to DIR")
+    r.add_argument("--executor", default="local", choices=("local", "dask"),
+                   help="local: a process pool on this machine (default); dask: Dask "
+                        "distributed (--scheduler ADDRESS, or a LocalCluster)")
+    r.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: one per core); 1 runs in this process")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
     r.set_defaults(func=cmd_run)
 
     ls = sub.add_parser("list", help="list models and bundled experiments")

@@ -9,7 +9,10 @@ sweep::
     train: {iterations: 20000, batch_size: 100}  # the rule's "train" parameters
     data: {dataset: mnist}
     sweep:                                       # grid over dotted keys: one run per combination
-      model.l1: [0, 1.0e-5, 5.0e-5]
+      seed: [0, 1, 2]                            # seeds are a key like any other
+    zip:                                         # lists of one length, taken together
+      model.l1: [0, 1.0e-5, 5.0e-5]              # (crossed with the grid: 3 x 3 = 9 runs)
+      train.lr: [1.0e-3, 1.0e-3, 5.0e-4]
 
 The keys under ``model`` and ``train`` are the rule's own hyper-parameters, declared once in
 the rule (``neurocode list`` and the rule's docstring show them), each in its section. The
@@ -58,6 +61,7 @@ SCHEMA: dict[str, Param] = {
 }
 SECTIONS = ("model", "train", "data")
 SWEEP_KEY = "sweep"
+ZIP_KEY = "zip"
 
 
 class _Loader(yaml.SafeLoader):
@@ -185,7 +189,8 @@ def _check(param: Param, key: str, value: Any) -> Any:
 def _unknown(key: str, known: list[str]) -> ConfigError:
     close = difflib.get_close_matches(key, known, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return ConfigError(f"unknown config key '{key}'{hint}; known keys: {', '.join(known)}, sweep")
+    return ConfigError(f"unknown config key '{key}'{hint}; known keys: {', '.join(known)}, "
+                       f"sweep, zip")
 
 
 def resolve(raw: dict[str, Any], overrides: dict[str, Any] | None = None) -> list[RunSpec]:
@@ -197,33 +202,53 @@ def resolve(raw: dict[str, Any], overrides: dict[str, Any] | None = None) -> lis
     """
     raw = copy.deepcopy(raw)
     sweep = raw.pop(SWEEP_KEY, None) or {}
-    if not isinstance(sweep, dict):
-        raise ConfigError(f"config key 'sweep' must map dotted keys to lists of values, got {sweep!r}")
+    zipped = raw.pop(ZIP_KEY, None) or {}
+    for name, value in ((SWEEP_KEY, sweep), (ZIP_KEY, zipped)):
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key '{name}' must map dotted keys to lists of values, "
+                              f"got {value!r}")
     flat = _flatten(raw)
     for key, value in (overrides or {}).items():
         if key.startswith(SWEEP_KEY + "."):
             sweep[key[len(SWEEP_KEY) + 1:]] = value
+        elif key.startswith(ZIP_KEY + "."):
+            zipped[key[len(ZIP_KEY) + 1:]] = value
         else:
             flat[key] = value
             sweep.pop(key, None)  # an explicit --set of a swept key pins it
-    for key, values in sweep.items():
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"config key 'sweep.{key}': expected a non-empty list of values, got {values!r}")
+            zipped.pop(key, None)
+    for name, group in ((SWEEP_KEY, sweep), (ZIP_KEY, zipped)):
+        for key, values in group.items():
+            if not isinstance(values, list) or not values:
+                raise ConfigError(f"config key '{name}.{key}': expected a non-empty list of "
+                                  f"values, got {values!r}")
+    both = set(sweep) & set(zipped)
+    if both:
+        raise ConfigError(f"config key '{ZIP_KEY}.{sorted(both)[0]}' is also under '{SWEEP_KEY}': "
+                          f"a key is either crossed with the others (sweep) or zipped (zip)")
+    lengths = {k: len(v) for k, v in zipped.items()}
+    if len(set(lengths.values())) > 1:
+        raise ConfigError(f"config key '{ZIP_KEY}': every list must have the same length, got "
+                          + ", ".join(f"{k}: {n}" for k, n in lengths.items()))
 
-    keys = list(sweep)
+    keys, zkeys = list(sweep), list(zipped)
+    rows = list(zip(*(zipped[k] for k in zkeys))) if zkeys else [()]
     runs: list[RunSpec] = []
     for combo in itertools.product(*(sweep[k] for k in keys)) if keys else [()]:
-        point = dict(flat)
-        point.update(zip(keys, combo))
-        checked = _resolve_point(point, swept=set(keys))
-        label = ",".join(f"{k.split('.')[-1]}={_fmt(checked[k])}" for k in keys) or "run"
-        runs.append(RunSpec(checked["name"], label, _unflatten(checked)))
+        for row in rows:
+            point = dict(flat)
+            point.update(zip(keys, combo))
+            point.update(zip(zkeys, row))
+            checked = _resolve_point(point, swept=set(keys), zipped=set(zkeys))
+            label = ",".join(f"{k.split('.')[-1]}={_fmt(checked[k])}" for k in keys + zkeys) or "run"
+            runs.append(RunSpec(checked["name"], label, _unflatten(checked)))
     return runs
 
 
-def _resolve_point(point: dict[str, Any], swept: set[str]) -> dict[str, Any]:
+def _resolve_point(point: dict[str, Any], swept: set[str],
+                   zipped: set[str] = frozenset()) -> dict[str, Any]:
     def where(key: str) -> str:
-        return f"sweep.{key}" if key in swept else key
+        return f"sweep.{key}" if key in swept else f"zip.{key}" if key in zipped else key
 
     for key in ("name", "model.rule"):
         if point.get(key) is None:
@@ -234,7 +259,7 @@ def _resolve_point(point: dict[str, Any], swept: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in point.items():
         if key not in schema:
-            raise _unknown(where(key) if key in swept else key, list(schema))
+            raise _unknown(where(key), list(schema))
         out[key] = _check(schema[key], where(key), value)
     for key, p in schema.items():
         out.setdefault(key, p.default)

@@ -378,7 +378,11 @@ def save_rule(rule: CodingRule, target: Any, group: str = "rule") -> None:
     g.attrs["code_kind"] = rule.code_kind
     s = g.create_group("state")
     for k, v in rule.get_state().items():
-        kw = {"compression": "gzip", "compression_opts": 4} if v.size > 1024 else {}
+        kw: dict[str, Any] = {}
+        if v.ndim and v.size:  # checksummed, so damaged bytes raise on read
+            kw = {"fletcher32": True, "chunks": True}
+            if v.size > 1024:
+                kw.update(compression="gzip", compression_opts=4)
         s.create_dataset(k, data=v, **kw)
 
 

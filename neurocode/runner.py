@@ -19,28 +19,14 @@ from __future__ import annotations
 
 import inspect
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from neurocode import store
 from neurocode.config import RunSpec
 from neurocode.rules import CodingRule, TrainingFailed, get_rule
-
-
-@dataclass
-class SweepSummary:
-    done: list[Path] = field(default_factory=list)
-    skipped: list[Path] = field(default_factory=list)
-    failed: list[tuple[Path, str]] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        out = [f"{len(self.done)} done, {len(self.skipped)} skipped (already complete), "
-               f"{len(self.failed)} failed"]
-        out += [f"  failed: {p.name}: {why}" for p, why in self.failed]
-        return out
 
 
 @dataclass
@@ -123,7 +109,8 @@ def _last(curves: dict[str, np.ndarray]) -> dict[str, float]:
     return {k: float(v[-1]) for k, v in curves.items() if k != "step" and len(v)}
 
 
-def _tensorboard_writer(tb_dir: str | Path | None, spec: RunSpec):
+def tensorboard_writer(tb_dir: str | Path | None, spec: RunSpec):
+    """A TensorBoard writer for one run under ``tb_dir/<experiment>/<label>`` (None: none)."""
     if tb_dir is None:
         return None
     from torch.utils.tensorboard import SummaryWriter  # needs the 'tensorboard' extra
@@ -139,58 +126,16 @@ def tensorboard_available() -> bool:
     return True
 
 
-def run_sweep(
-    specs: list[RunSpec],
-    out_dir: str | Path,
-    *,
-    device: str = "cpu",
-    progress: bool | None = None,
-    tensorboard_dir: str | Path | None = None,
-    echo: Callable[[str], None] = print,
-) -> SweepSummary:
-    """Run each spec whose complete file does not exist yet; store each as it finishes.
+def describe(final: dict[str, float]) -> str:
+    """One line of a finished run's headline numbers."""
+    parts = [f"{k}={final[k]:.4f}" for k in ("accuracy",) if k in final]
+    parts.append(f"AVR={final['avr']:.2f} of {int(final['n_units'])}")
+    parts += [f"{k}={final[k]:.3f}" for k in ("recon_error", "recon_mse") if k in final]
+    return " ".join(parts)
 
-    A failed run is stored with status "failed" and its reason, and the sweep goes on. An
-    interrupt (Ctrl-C) propagates after the runs already finished are safely on disk; the run
-    in progress leaves at most a ``.partial`` file, which the next attempt overwrites.
-    """
-    summary = SweepSummary()
-    for i, spec in enumerate(specs, 1):
-        path = run_path(out_dir, spec)
-        head = f"[{i}/{len(specs)}] {spec.experiment} {spec.label}"
-        if store.is_complete(path):
-            summary.skipped.append(path)
-            echo(f"{head}: already complete, skipped")
-            continue
-        writer = _tensorboard_writer(tensorboard_dir, spec)
 
-        def on_eval(step: int, row: dict, writer=writer) -> None:
-            if writer is not None:
-                writer.add_scalar("accuracy", row["accuracy"], step)
-                writer.add_scalar("loss", row["loss"], step)
-                writer.add_scalar("AverageDensity", row["avr_train"], step)
-                writer.add_scalar("AverageDensity_test", row["avr"], step)
+def run_sweep(specs: list[RunSpec], out_dir: str | Path, **kwargs: Any):
+    """Run a sweep: see :func:`neurocode.sweep.run_sweep`."""
+    from neurocode.sweep import run_sweep as _run_sweep
 
-        timer = store.Timer()
-        try:
-            outcome = execute(spec, device=device, progress=progress, on_eval=on_eval)
-        finally:
-            if writer is not None:
-                writer.close()
-        store.write_run(
-            path, config=spec.config, experiment=spec.experiment, run_name=spec.label,
-            seed=spec.config["seed"], curves=outcome.curves, final=outcome.final,
-            rule=outcome.rule, status=outcome.status, reason=outcome.reason,
-            wall_time_s=timer.elapsed,
-        )
-        f = outcome.final
-        if outcome.status == "complete":
-            summary.done.append(path)
-            parts = [f"{k}={f[k]:.4f}" for k in ("accuracy",) if k in f]
-            parts.append(f"AVR={f['avr']:.2f} of {int(f['n_units'])}")
-            parts += [f"{k}={f[k]:.3f}" for k in ("recon_error", "recon_mse") if k in f]
-            echo(f"{head}: {' '.join(parts)} ({timer.elapsed:.0f} s) -> {path}")
-        else:
-            summary.failed.append((path, outcome.reason))
-            echo(f"{head}: FAILED: {outcome.reason}")
-    return summary
+    return _run_sweep(specs, out_dir, **kwargs)

@@ -99,6 +99,12 @@ def _attr_str(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _checksummed(arr: np.ndarray) -> dict[str, Any]:
+    """Dataset options: a Fletcher-32 checksum on every non-empty array (chunked storage),
+    so damaged bytes raise on read instead of returning wrong numbers."""
+    return {"fletcher32": True, "chunks": True} if arr.ndim and arr.size else {}
+
+
 def write_run(
     path: str | os.PathLike,
     *,
@@ -145,7 +151,7 @@ def write_run(
                         f"curve {name!r} has shape {arr.shape}; curves must be 1-D and as long "
                         f"as curves/step ({len(steps)})"
                     )
-                g.create_dataset(name, data=arr)
+                g.create_dataset(name, data=arr, **_checksummed(arr))
             g = f.create_group("final")
             for name, value in final.items():
                 g.create_dataset(name, data=np.asarray(value))
@@ -196,7 +202,8 @@ def write_battery(path: str | os.PathLike, results: Mapping[str, Mapping[str, An
                     if isinstance(value, str):
                         g.attrs[name] = value
                     else:
-                        g.create_dataset(name, data=np.asarray(value))
+                        arr = np.asarray(value)
+                        g.create_dataset(name, data=arr, **_checksummed(arr))
             root.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             f.flush()
         fd = os.open(tmp, os.O_RDONLY)
@@ -254,15 +261,32 @@ def read_run(path: str | os.PathLike) -> RunRecord:
     return RunRecord(path=path, attrs=attrs, config=config, curves=curves, final=final)
 
 
-def run_status(path: str | os.PathLike) -> str:
-    """The status attribute of a run file: "complete", "failed", "missing" or "corrupt"."""
+def run_status(path: str | os.PathLike, verify: bool = True) -> str:
+    """The status of a run file: "complete", "failed", "missing" or "corrupt".
+
+    With ``verify`` (the default), a file that says "complete" is read through: every
+    dataset is read back, and arrays carry a Fletcher-32 checksum (written by
+    :func:`write_run`), so a truncated file or one with damaged bytes is "corrupt", never
+    "complete".
+    """
     path = Path(path)
     if not path.exists():
         return "missing"
     try:
         with h5py.File(path, "r") as f:
-            return _attr_str(f.attrs.get("status", "corrupt"))
-    except OSError:
+            status = _attr_str(f.attrs.get("status", "corrupt"))
+            if verify and status == "complete":
+                if "config" not in f.attrs:
+                    return "corrupt"
+                json.loads(_attr_str(f.attrs["config"]))
+
+                def read(name: str, obj: Any) -> None:
+                    if isinstance(obj, h5py.Dataset):
+                        obj[()]
+
+                f.visititems(read)
+            return status
+    except (OSError, KeyError, ValueError, RuntimeError):
         return "corrupt"
 
 

@@ -1,0 +1,383 @@
+"""Running a sweep: every point of a config, in-process, on a local process pool, or on Dask.
+
+Each point of a sweep is one run and one HDF5 file (:func:`neurocode.runner.run_path`), so
+workers never share a file. A point goes through :func:`run_point` wherever it runs:
+
+1. its file is checked (:func:`neurocode.store.run_status`, which reads a "complete" file
+   through and checks its checksums): a complete file is skipped; a corrupt or truncated one
+   is reported and run again; a failed one is run again;
+2. a lock is taken on ``<file>.lock`` (:class:`RunLock`, an ``fcntl`` lock that the kernel
+   releases when its process dies, even by SIGKILL): a point locked by another sweep on the
+   same output folder is left to it ("busy"), never run twice at once;
+3. the rule is fitted and measured (:func:`neurocode.runner.execute`) and the file written
+   atomically (``.partial``, fsync, rename): a killed run leaves no file that claims to be
+   complete, and a write that fails (disk full, read-only folder) leaves every finished file
+   as it was.
+
+Executors (``neurocode run --executor``):
+
+``local``   a process pool of ``--workers`` processes (default: one per core; each worker
+            gets ``cores / workers`` torch threads). One worker, or one point, runs in-process.
+``dask``    Dask distributed: ``--scheduler ADDRESS`` of a running scheduler (for instance
+            one started by dask-jobqueue on a SLURM cluster), or a ``LocalCluster`` of
+            ``--workers`` processes when no address is given. Dask retries the points of a
+            worker that died on the others.
+
+Interrupting (Ctrl-C) stops the workers, keeps every finished run, and the next call of the
+same command resumes: complete runs are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from neurocode import store
+from neurocode.config import RunSpec
+
+EXECUTORS = ("local", "dask")
+
+
+# -- one point --------------------------------------------------------------------------------
+class RunLock:
+    """An exclusive, non-blocking lock on ``<run file>.lock`` (``fcntl.flock``).
+
+    ``acquire()`` returns False when another process holds it. The lock file is removed on
+    release; a process that opened the old file just before is caught by comparing inodes
+    after locking (it retries on the new file, or finds the run complete).
+    """
+
+    def __init__(self, run_file: Path) -> None:
+        self.path = Path(str(run_file) + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(10):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()} {os.uname().nodename}\n".encode())
+                self.fd = fd
+                return True
+            os.close(fd)  # locked a file that its holder has just removed: try the new one
+        return False
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        os.close(self.fd)  # closing releases the flock
+        self.fd = None
+
+
+@dataclass
+class PointResult:
+    """What happened to one point: ``done``, ``skipped``, ``busy`` or ``failed``."""
+
+    path: Path
+    status: str
+    message: str = ""
+    reason: str = ""
+    storage_error: bool = False  # the run could not be written: the next ones would fail too
+
+
+def run_point(spec: RunSpec, out_dir: str | Path, *, device: str = "cpu",
+              progress: bool | None = None, tensorboard_dir: str | Path | None = None,
+              threads: int | None = None) -> PointResult:
+    """Run one point of a sweep (see the module docstring); safe to call in any process."""
+    from neurocode.runner import describe, execute, run_path, tensorboard_writer
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    path = run_path(out_dir, spec)
+    status = store.run_status(path)
+    if status == "complete":
+        return PointResult(path, "skipped", "already complete, skipped")
+    note = " (its corrupt or truncated file is replaced)" if status == "corrupt" else ""
+    lock = RunLock(path)
+    try:
+        if not lock.acquire():
+            return PointResult(path, "busy", "running in another sweep, left to it")
+    except OSError as exc:
+        return PointResult(path, "failed", f"cannot write to {path.parent}: {exc}",
+                           f"cannot write to {path.parent}: {exc}", storage_error=True)
+    try:
+        if store.run_status(path) == "complete":  # finished by another sweep meanwhile
+            return PointResult(path, "skipped", "completed by another sweep, skipped")
+        writer = tensorboard_writer(tensorboard_dir, spec)
+        timer = store.Timer()
+        try:
+            outcome = execute(spec, device=device, progress=progress,
+                              on_eval=_tensorboard_callback(writer))
+        finally:
+            if writer is not None:
+                writer.close()
+        try:
+            store.write_run(
+                path, config=spec.config, experiment=spec.experiment, run_name=spec.label,
+                seed=spec.config["seed"], curves=outcome.curves, final=outcome.final,
+                rule=outcome.rule, status=outcome.status, reason=outcome.reason,
+                wall_time_s=timer.elapsed)
+        except OSError as exc:
+            why = f"could not store the run in {path.parent}: {exc}"
+            return PointResult(path, "failed", f"FAILED: {why}", why, storage_error=True)
+        if outcome.status == "complete":
+            return PointResult(path, "done", f"{describe(outcome.final)} ({timer.elapsed:.0f} s)"
+                               f"{note} -> {path}")
+        return PointResult(path, "failed", f"FAILED: {outcome.reason}", outcome.reason)
+    finally:
+        lock.release()
+
+
+def _tensorboard_callback(writer: Any) -> Callable[[int, dict], None] | None:
+    if writer is None:
+        return None
+
+    def on_eval(step: int, row: dict) -> None:
+        writer.add_scalar("accuracy", row["accuracy"], step)
+        writer.add_scalar("loss", row["loss"], step)
+        writer.add_scalar("AverageDensity", row["avr_train"], step)
+        writer.add_scalar("AverageDensity_test", row["avr"], step)
+
+    return on_eval
+
+
+# -- the sweep --------------------------------------------------------------------------------
+@dataclass
+class SweepSummary:
+    done: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    busy: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, r: PointResult) -> None:
+        if r.status == "done":
+            self.done.append(r.path)
+        elif r.status == "skipped":
+            self.skipped.append(r.path)
+        elif r.status == "busy":
+            self.busy.append(r.path)
+        else:
+            self.failed.append((r.path, r.reason or r.message))
+
+    def lines(self) -> list[str]:
+        head = (f"{len(self.done)} done, {len(self.skipped)} skipped (already complete), "
+                f"{len(self.failed)} failed")
+        if self.busy:
+            head += f", {len(self.busy)} left to another sweep running them"
+        out = [head]
+        out += [f"  failed: {p.name}: {why}" for p, why in self.failed]
+        return out
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _progress_bar(total: int, enabled: bool | None):
+    from tqdm.auto import tqdm
+
+    # None: shown on a terminal only (quiet in logs and CI)
+    disable = (not enabled) if enabled is not None else not sys.stderr.isatty()
+    return tqdm(total=total, desc="sweep", unit="run", disable=disable, dynamic_ncols=True,
+                leave=False)
+
+
+def run_sweep(
+    specs: list[RunSpec],
+    out_dir: str | Path,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    device: str = "cpu",
+    progress: bool | None = None,
+    tensorboard_dir: str | Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> SweepSummary:
+    """Run every point whose complete file does not exist yet; store each as it finishes.
+
+    Prints one line per point as it ends (``[i/n] experiment label: ...``) above an overall
+    progress bar (terminal only). Failed runs are stored with status "failed" and their
+    reason, and the sweep goes on; a failure to write stops the sweep (the next writes would
+    fail too). ``KeyboardInterrupt`` propagates after the workers are stopped; every finished
+    run is on disk.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}: expected one of {EXECUTORS}")
+    workers = default_workers() if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    summary = SweepSummary()
+    t0 = time.perf_counter()
+    n = len(specs)
+    index = {id(s): i for i, s in enumerate(specs, 1)}
+    bar = _progress_bar(n, progress)
+
+    def report(spec: RunSpec, r: PointResult) -> None:
+        summary.add(r)
+        line = f"[{index[id(spec)]}/{n}] {spec.experiment} {spec.label}: {r.message}"
+        if bar.disable:
+            echo(line)
+        else:
+            bar.write(line)
+        bar.update(1)
+
+    # complete files are skipped here, before any worker starts
+    todo = []
+    for spec in specs:
+        from neurocode.runner import run_path
+
+        if store.run_status(run_path(out_dir, spec)) == "complete":
+            report(spec, PointResult(run_path(out_dir, spec), "skipped", "already complete, skipped"))
+        else:
+            todo.append(spec)
+    kw = {"device": device, "tensorboard_dir": tensorboard_dir}
+    try:
+        if not todo:
+            pass
+        elif executor == "dask":
+            _run_dask(todo, out_dir, kw, workers, scheduler, report)
+        elif workers == 1 or len(todo) == 1:
+            for spec in todo:
+                r = run_point(spec, out_dir, progress=progress, **kw)
+                report(spec, r)
+                if r.storage_error:
+                    break
+        else:
+            _run_pool(todo, out_dir, kw, workers, report)
+    finally:
+        bar.close()
+        summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _run_pool(todo: list[RunSpec], out_dir: str | Path, kw: dict, workers: int,
+              report: Callable[[RunSpec, PointResult], None]) -> None:
+    import multiprocessing as mp
+
+    from neurocode.runner import run_path
+
+    workers = min(workers, len(todo))
+    threads = max(1, default_workers() // workers)
+    # spawn: a clean interpreter per worker (torch and fork do not mix)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    pending: dict[Future, RunSpec] = {}
+    queue = list(todo)
+    try:
+        while queue or pending:
+            while queue and len(pending) < workers:
+                spec = queue.pop(0)
+                fut = pool.submit(run_point, spec, out_dir, progress=False, threads=threads, **kw)
+                pending[fut] = spec
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in finished:
+                spec = pending.pop(fut)
+                try:
+                    r = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    r = _lost(run_path(out_dir, spec))
+                except Exception as exc:  # noqa: BLE001 - reported, the sweep goes on
+                    r = PointResult(run_path(out_dir, spec), "failed",
+                                    f"FAILED: {type(exc).__name__}: {exc}", str(exc))
+                report(spec, r)
+                if r.storage_error:
+                    queue.clear()
+            if broken:  # a worker died: the pool and the runs still in it are lost
+                for spec in pending.values():
+                    report(spec, _lost(run_path(out_dir, spec)))
+                pending.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    except KeyboardInterrupt:
+        _kill_pool(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _lost(path: Path) -> PointResult:
+    why = "its worker process died (killed?); rerun the sweep to complete it"
+    return PointResult(path, "failed", f"FAILED: {why}", why)
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now (an interrupt must not wait for their runs to finish)."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.terminate()
+        except Exception:  # noqa: BLE001
+            pass
+    for p in procs:
+        p.join(timeout=10)
+
+
+def _run_dask(todo: list[RunSpec], out_dir: str | Path, kw: dict, workers: int,
+              scheduler: str | None, report: Callable[[RunSpec, PointResult], None]) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError("--executor dask needs Dask distributed: "
+                           "pip install 'neurocode[dask]'") from None
+    from neurocode.runner import run_path
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+        threads = None
+    else:
+        workers = min(workers, len(todo))
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+        threads = max(1, default_workers() // workers)
+    try:
+        futures = {client.submit(run_point, spec, out_dir, progress=False, threads=threads,
+                                 pure=False, key=f"neurocode-{spec.experiment}-{spec.digest}-"
+                                 f"{os.getpid()}-{i}", **kw): spec
+                   for i, spec in enumerate(todo)}
+        for fut in as_completed(futures):
+            spec = futures[fut]
+            try:
+                r = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker, say: reported
+                r = PointResult(run_path(out_dir, spec), "failed",
+                                f"FAILED: {type(exc).__name__}: {exc}; rerun the sweep to "
+                                f"complete it", f"{type(exc).__name__}: {exc}")
+            report(spec, r)
+            if r.storage_error:
+                for f in futures:
+                    f.cancel()
+                break
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
