@@ -420,6 +420,153 @@ class _ReluL1Rule(CodingRule):
             bar.close()
         finish()
 
+    @classmethod
+    def fit_many(cls, rules: list["_ReluL1Rule"], X: Any, y: Any,
+                 validation_data: tuple | None = None, device: str | torch.device = "cpu",
+                 progress: bool | None = False) -> list[TrainingFailed | None]:
+        """Train rules that differ only in ``l1`` as one batched model: a vectorised sweep.
+
+        The ``L`` networks start from the same initial weights (one seed, as ``L`` separate
+        runs with that seed would) and see the same mini-batches; their parameters are stacked
+        along a leading axis and the forward pass is vectorised over it
+        (:func:`torch.func.vmap` of :func:`torch.func.functional_call`). The objective is the
+        sum of the ``L`` losses, so each network's gradient is that of its own loss, and Adam
+        acts element by element, so each network follows the updates a separate run would
+        make, up to floating-point rounding (the batched matmuls sum in another order). Each
+        rule gets its own ``curves_`` and weights; a network whose loss becomes NaN or
+        infinite stops recording (its entry of the returned list is the
+        :class:`TrainingFailed`, otherwise None) while the others train on.
+        """
+        import copy
+
+        from torch.func import functional_call, stack_module_state, vmap
+
+        from tqdm.auto import tqdm
+
+        if not rules:
+            return []
+        base = rules[0]
+        same = {k: v for k, v in base.get_params().items() if k != "l1"}
+        for r in rules:
+            if type(r) is not type(base):
+                raise ValueError("fit_many: every rule must be of one class")
+            r._validate_params()
+            if {k: v for k, v in r.get_params().items() if k != "l1"} != same:
+                raise ValueError("fit_many: the rules must differ only in 'l1'")
+        X = base._check_X(X, reset=True)
+        for r in rules[1:]:
+            r._check_X(X, reset=True)
+        y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+        if X.shape[1] != 784:
+            raise ValueError(f"rule '{base.name}' takes 28x28 images flattened to 784 features, "
+                             f"got {X.shape[1]}")
+        device = torch.device(device)
+        seed = base.random_state if base.random_state is not None else int(
+            np.random.default_rng().integers(2**31))
+        L = len(rules)
+        nets = [r._build(torch.Generator().manual_seed(seed)).to(device) for r in rules]
+        for r in rules:
+            r.__dict__.pop("_net_cache", None)
+        params, buffers = stack_module_state(nets)
+        skeleton = copy.deepcopy(nets[0]).to("meta")
+        has_recon = isinstance(nets[0], ConvAE)
+
+        def one(p, b, x):
+            out = functional_call(skeleton, (p, b), (x,))
+            return (out.logits, out.hidden, out.recon) if has_recon else (out.logits, out.hidden)
+
+        forward = vmap(one, in_dims=(0, 0, None))
+        x_train = torch.as_tensor(X, dtype=torch.float32, device=device)
+        y_train = torch.as_tensor(y, dtype=torch.int64, device=device)
+        if validation_data is not None:
+            x_val = torch.as_tensor(validation_data[0], dtype=torch.float32, device=device)
+            y_val = torch.as_tensor(validation_data[1], dtype=torch.int64, device=device)
+        else:
+            x_val, y_val = x_train, y_train
+        lam = torch.tensor([float(r.l1) for r in rules], device=device)
+        opt = torch.optim.Adam(list(params.values()), lr=base.lr)
+        bs, iters, every = base.batch_size, base.iterations, base.eval_every
+        gen = torch.Generator().manual_seed(seed + 1)
+        n = len(x_train)
+        if bs > n:
+            raise ValueError(f"rule '{base.name}' parameter 'batch_size' ({bs}) is larger than "
+                             f"the {n} training samples")
+        per_epoch = n // bs
+        rows: list[list[dict[str, float]]] = [[] for _ in rules]
+        failed: list[TrainingFailed | None] = [None] * L
+
+        def losses(out, xb, yb):
+            logits, hidden = out[0], out[1]
+            ce = F.cross_entropy(logits.reshape(L * len(yb), -1), yb.repeat(L),
+                                 reduction="none").view(L, -1).mean(1)
+            total = ce + lam * hidden.sum(dim=(1, 2))
+            if has_recon:
+                total = total + (out[2] - xb.reshape(len(xb), -1)).pow(2).sum(2).mean(1)
+            return total
+
+        def load(i: int) -> nn.Module:
+            with torch.no_grad():
+                for name, p in nets[i].named_parameters():
+                    p.copy_(params[name][i])
+            return nets[i]
+
+        def record(step: int, hidden: torch.Tensor, total: torch.Tensor) -> None:
+            avr_train = ((hidden > 0).sum(dim=(1, 2)) / bs).tolist()
+            train_loss = total.tolist()
+            for i, r in enumerate(rules):
+                if failed[i] is None:
+                    rows[i].append({"step": step, **evaluate(load(i), x_val, y_val, float(r.l1),
+                                                             bs, base.eval_batch),
+                                    "avr_train": avr_train[i], "train_loss": train_loss[i]})
+
+        perm = torch.randperm(n, generator=gen).to(device)
+        with torch.no_grad():
+            first = perm[:bs]
+            out0 = forward(params, buffers, x_train[first])
+            record(0, out0[1], losses(out0, x_train[first], y_train[first]))
+        first_bad = torch.zeros(L, dtype=torch.int64, device=device)
+        bad_loss = torch.zeros(L, device=device)
+        bar = tqdm(total=iters, desc=f"{base.name} x{L} lambdas", unit="it", leave=False,
+                   disable=(not progress) if progress is not None else None, dynamic_ncols=True)
+        try:
+            for it in range(iters):
+                j = it % per_epoch
+                if it and j == 0:
+                    perm = torch.randperm(n, generator=gen).to(device)
+                idx = perm[j * bs:(j + 1) * bs]
+                xb, yb = x_train[idx], y_train[idx]
+                out = forward(params, buffers, xb)
+                total = losses(out, xb, yb)
+                with torch.no_grad():
+                    new = (first_bad == 0) & ~torch.isfinite(total)
+                    first_bad = torch.where(new, it + 1, first_bad)
+                    bad_loss = torch.where(new, total.detach(), bad_loss)
+                opt.zero_grad(set_to_none=True)
+                total.sum().backward()
+                opt.step()
+                bar.update(1)
+                if (it + 1) % every == 0 or it + 1 == iters:
+                    for i, (b, v) in enumerate(zip(first_bad.tolist(), bad_loss.tolist())):
+                        if b and failed[i] is None:
+                            failed[i] = TrainingFailed(
+                                f"loss became {v} at iteration {b} (l1={rules[i].l1:g}, "
+                                f"lr={base.lr:g}); lower the learning rate or lambda")
+                    if all(f is not None for f in failed):
+                        break
+                    record(it + 1, out[1].detach(), total.detach())
+        finally:
+            bar.close()
+            for i, r in enumerate(rules):
+                if rows[i]:
+                    r.curves_ = {k: np.array([row[k] for row in rows[i]]) for k in rows[i][0]}
+                    r.curves_["step"] = r.curves_["step"].astype(np.int64)
+                if failed[i] is None:
+                    r.weights_ = {k: v.detach().cpu().numpy()
+                                  for k, v in load(i).state_dict().items()}
+        return failed
+
     @torch.no_grad()
     def _forward_masked(self, X: np.ndarray, mask: np.ndarray, want: str) -> np.ndarray:
         net = self._net()

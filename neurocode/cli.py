@@ -77,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         summary = run_sweep(specs, args.out, executor=args.executor, workers=args.workers,
                             scheduler=args.scheduler, device=args.device, progress=None,
-                            tensorboard_dir=args.tensorboard)
+                            tensorboard_dir=args.tensorboard, vectorize=args.vectorize)
     except KeyboardInterrupt:
         _err(f"interrupted; finished runs are kept under {out}. "
              f"Run the same command again to resume: complete runs are skipped.")
@@ -98,7 +98,8 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
         if p.suffix in (".yaml", ".yml"):
             ns = argparse.Namespace(config=str(p), set=args.set, seed=None, data_dir=args.data_dir,
                                     device=args.device, tensorboard=None, out=args.out,
-                                    executor="local", workers=None, scheduler=None)
+                                    executor="local", workers=None, scheduler=None,
+                                    vectorize=True)
             code = cmd_run(ns)
             if code not in (EXIT_OK, EXIT_FAILED):
                 raise KeyboardInterrupt
@@ -288,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "distributed (--scheduler ADDRESS, or a LocalCluster)")
     r.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: one per core); 1 runs in this process")
+    r.add_argument("--no-vectorize", dest="vectorize", action="store_false",
+                   help="train each lambda of a ReLU+L1 sweep on its own (default: the lambdas "
+                        "that share every other setting train as one vectorised model)")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
     r.set_defaults(func=cmd_run)

@@ -105,6 +105,52 @@ def execute(spec: RunSpec, *, device: str = "cpu", progress: bool | None = None,
     return RunOutcome(rule, curves, final)
 
 
+def vector_key(spec: RunSpec) -> str | None:
+    """Runs with the same key can be trained as one vectorised model (None: this one cannot):
+    a rule with ``fit_many`` and configs that differ only in ``model.l1``."""
+    from neurocode.rules import get_rule_class
+
+    if not hasattr(get_rule_class(spec.get("model.rule")), "fit_many"):
+        return None
+    if "l1" not in spec.config.get("model", {}):
+        return None
+    import json
+
+    rest = {**spec.config, "model": {k: v for k, v in spec.config["model"].items() if k != "l1"}}
+    return json.dumps(rest, sort_keys=True)
+
+
+def execute_many(specs: list[RunSpec], *, device: str = "cpu",
+                 progress: bool | None = None) -> list[RunOutcome]:
+    """Fit and measure runs that share a :func:`vector_key` as one vectorised model
+    (``fit_many``); one outcome per spec, in order. Never raises for a failing rule."""
+    from neurocode.data.prepare import load_data
+
+    data = load_data(specs[0].config["data"], seed=specs[0].config["seed"])
+    rules = [get_rule(s.get("model.rule"), **s.rule_params) for s in specs]
+    t = time.perf_counter()
+    try:
+        failed = type(rules[0]).fit_many(rules, data.X_train, data.y_train,
+                                         validation_data=(data.X_test, data.y_test),
+                                         device=device, progress=progress)
+    except Exception as exc:  # noqa: BLE001 - a rule that raises fails its own runs only
+        why = f"{type(exc).__name__} in {specs[0].get('model.rule')}.fit_many: {exc}"
+        return [RunOutcome(None, {}, {}, "failed", why) for _ in specs]
+    fit_seconds = (time.perf_counter() - t) / len(specs)
+    out = []
+    for rule, exc in zip(rules, failed):
+        curves = getattr(rule, "curves_", {}) or {}
+        if exc is not None:
+            out.append(RunOutcome(None, curves, _last(curves), "failed", str(exc)))
+            continue
+        final = _last(curves)
+        final.update(summary_metrics(rule, data.X_test, data.y_test))
+        final["fit_seconds"] = fit_seconds
+        final["vectorised_over"] = float(len(specs))
+        out.append(RunOutcome(rule, curves, final))
+    return out
+
+
 def _last(curves: dict[str, np.ndarray]) -> dict[str, float]:
     return {k: float(v[-1]) for k, v in curves.items() if k != "step" and len(v)}
 

@@ -106,7 +106,7 @@ def run_point(spec: RunSpec, out_dir: str | Path, *, device: str = "cpu",
               progress: bool | None = None, tensorboard_dir: str | Path | None = None,
               threads: int | None = None) -> PointResult:
     """Run one point of a sweep (see the module docstring); safe to call in any process."""
-    from neurocode.runner import describe, execute, run_path, tensorboard_writer
+    from neurocode.runner import execute, run_path, tensorboard_writer
 
     if threads:
         import torch
@@ -135,21 +135,80 @@ def run_point(spec: RunSpec, out_dir: str | Path, *, device: str = "cpu",
         finally:
             if writer is not None:
                 writer.close()
-        try:
-            store.write_run(
-                path, config=spec.config, experiment=spec.experiment, run_name=spec.label,
-                seed=spec.config["seed"], curves=outcome.curves, final=outcome.final,
-                rule=outcome.rule, status=outcome.status, reason=outcome.reason,
-                wall_time_s=timer.elapsed)
-        except OSError as exc:
-            why = f"could not store the run in {path.parent}: {exc}"
-            return PointResult(path, "failed", f"FAILED: {why}", why, storage_error=True)
-        if outcome.status == "complete":
-            return PointResult(path, "done", f"{describe(outcome.final)} ({timer.elapsed:.0f} s)"
-                               f"{note} -> {path}")
-        return PointResult(path, "failed", f"FAILED: {outcome.reason}", outcome.reason)
+        return _store(spec, path, outcome, timer.elapsed, note)
     finally:
         lock.release()
+
+
+def _store(spec: RunSpec, path: Path, outcome: Any, seconds: float, note: str = "") -> PointResult:
+    from neurocode.runner import describe
+
+    try:
+        store.write_run(
+            path, config=spec.config, experiment=spec.experiment, run_name=spec.label,
+            seed=spec.config["seed"], curves=outcome.curves, final=outcome.final,
+            rule=outcome.rule, status=outcome.status, reason=outcome.reason,
+            wall_time_s=seconds)
+    except OSError as exc:
+        why = f"could not store the run in {path.parent}: {exc}"
+        return PointResult(path, "failed", f"FAILED: {why}", why, storage_error=True)
+    if outcome.status == "complete":
+        return PointResult(path, "done", f"{describe(outcome.final)} ({seconds:.0f} s)"
+                           f"{note} -> {path}")
+    return PointResult(path, "failed", f"FAILED: {outcome.reason}", outcome.reason)
+
+
+def run_task(specs: list[RunSpec], out_dir: str | Path, *, device: str = "cpu",
+             progress: bool | None = None, tensorboard_dir: str | Path | None = None,
+             threads: int | None = None) -> list[PointResult]:
+    """Run one task: a single point (:func:`run_point`), or points that share a
+    :func:`neurocode.runner.vector_key`, trained together as one vectorised model."""
+    if len(specs) == 1:
+        return [run_point(specs[0], out_dir, device=device, progress=progress,
+                          tensorboard_dir=tensorboard_dir, threads=threads)]
+    from neurocode.runner import execute_many, run_path
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    results: dict[int, PointResult] = {}
+    locks: list[RunLock] = []
+    runnable: list[tuple[int, RunSpec, Path, str]] = []
+    try:
+        for i, spec in enumerate(specs):
+            path = run_path(out_dir, spec)
+            status = store.run_status(path)
+            if status == "complete":
+                results[i] = PointResult(path, "skipped", "already complete, skipped")
+                continue
+            lock = RunLock(path)
+            try:
+                got = lock.acquire()
+            except OSError as exc:
+                why = f"cannot write to {path.parent}: {exc}"
+                results[i] = PointResult(path, "failed", why, why, storage_error=True)
+                continue
+            if not got:
+                results[i] = PointResult(path, "busy", "running in another sweep, left to it")
+                continue
+            locks.append(lock)
+            if store.run_status(path) == "complete":
+                results[i] = PointResult(path, "skipped", "completed by another sweep, skipped")
+                continue
+            note = " (its corrupt or truncated file is replaced)" if status == "corrupt" else ""
+            runnable.append((i, spec, path, note))
+        if runnable:
+            t = time.perf_counter()
+            outcomes = execute_many([r[1] for r in runnable], device=device, progress=progress)
+            seconds = (time.perf_counter() - t) / len(runnable)
+            for (i, spec, path, note), outcome in zip(runnable, outcomes):
+                note += f" (trained with {len(runnable)} lambdas as one vectorised model)"
+                results[i] = _store(spec, path, outcome, seconds, note)
+    finally:
+        for lock in locks:
+            lock.release()
+    return [results[i] for i in range(len(specs))]
 
 
 def _tensorboard_callback(writer: Any) -> Callable[[int, dict], None] | None:
@@ -217,6 +276,7 @@ def run_sweep(
     device: str = "cpu",
     progress: bool | None = None,
     tensorboard_dir: str | Path | None = None,
+    vectorize: bool = True,
     echo: Callable[[str], None] = print,
 ) -> SweepSummary:
     """Run every point whose complete file does not exist yet; store each as it finishes.
@@ -224,7 +284,9 @@ def run_sweep(
     Prints one line per point as it ends (``[i/n] experiment label: ...``) above an overall
     progress bar (terminal only). Failed runs are stored with status "failed" and their
     reason, and the sweep goes on; a failure to write stops the sweep (the next writes would
-    fail too). ``KeyboardInterrupt`` propagates after the workers are stopped; every finished
+    fail too). With ``vectorize`` (the default), points that differ only in ``model.l1`` of a
+    rule with ``fit_many`` (the article's networks) train together as one vectorised model
+    (one task); ``tensorboard_dir`` turns it off. ``KeyboardInterrupt`` propagates after the workers are stopped; every finished
     run is on disk.
     """
     if executor not in EXECUTORS:
@@ -248,70 +310,85 @@ def run_sweep(
         bar.update(1)
 
     # complete files are skipped here, before any worker starts
+    from neurocode.runner import run_path, vector_key
+
     todo = []
     for spec in specs:
-        from neurocode.runner import run_path
-
         if store.run_status(run_path(out_dir, spec)) == "complete":
             report(spec, PointResult(run_path(out_dir, spec), "skipped", "already complete, skipped"))
         else:
             todo.append(spec)
+    tasks: list[list[RunSpec]] = []
+    groups: dict[str, list[RunSpec]] = {}
+    for spec in todo:
+        key = vector_key(spec) if vectorize and tensorboard_dir is None else None
+        if key is None:
+            tasks.append([spec])
+        elif key in groups:
+            groups[key].append(spec)
+        else:
+            groups[key] = [spec]
+            tasks.append(groups[key])
     kw = {"device": device, "tensorboard_dir": tensorboard_dir}
     try:
-        if not todo:
+        if not tasks:
             pass
         elif executor == "dask":
-            _run_dask(todo, out_dir, kw, workers, scheduler, report)
-        elif workers == 1 or len(todo) == 1:
-            for spec in todo:
-                r = run_point(spec, out_dir, progress=progress, **kw)
-                report(spec, r)
-                if r.storage_error:
+            _run_dask(tasks, out_dir, kw, workers, scheduler, report)
+        elif workers == 1 or len(tasks) == 1:
+            for task in tasks:
+                results = run_task(task, out_dir, progress=progress, **kw)
+                for spec, r in zip(task, results):
+                    report(spec, r)
+                if any(r.storage_error for r in results):
                     break
         else:
-            _run_pool(todo, out_dir, kw, workers, report)
+            _run_pool(tasks, out_dir, kw, workers, report)
     finally:
         bar.close()
         summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def _run_pool(todo: list[RunSpec], out_dir: str | Path, kw: dict, workers: int,
+def _run_pool(tasks: list[list[RunSpec]], out_dir: str | Path, kw: dict, workers: int,
               report: Callable[[RunSpec, PointResult], None]) -> None:
     import multiprocessing as mp
 
     from neurocode.runner import run_path
 
-    workers = min(workers, len(todo))
+    workers = min(workers, len(tasks))
     threads = max(1, default_workers() // workers)
     # spawn: a clean interpreter per worker (torch and fork do not mix)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
-    pending: dict[Future, RunSpec] = {}
-    queue = list(todo)
+    pending: dict[Future, list[RunSpec]] = {}
+    queue = list(tasks)
     try:
         while queue or pending:
             while queue and len(pending) < workers:
-                spec = queue.pop(0)
-                fut = pool.submit(run_point, spec, out_dir, progress=False, threads=threads, **kw)
-                pending[fut] = spec
+                task = queue.pop(0)
+                fut = pool.submit(run_task, task, out_dir, progress=False, threads=threads, **kw)
+                pending[fut] = task
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             broken = False
             for fut in finished:
-                spec = pending.pop(fut)
+                task = pending.pop(fut)
                 try:
-                    r = fut.result()
+                    results = fut.result()
                 except BrokenProcessPool:
                     broken = True
-                    r = _lost(run_path(out_dir, spec))
+                    results = [_lost(run_path(out_dir, s)) for s in task]
                 except Exception as exc:  # noqa: BLE001 - reported, the sweep goes on
-                    r = PointResult(run_path(out_dir, spec), "failed",
-                                    f"FAILED: {type(exc).__name__}: {exc}", str(exc))
-                report(spec, r)
-                if r.storage_error:
+                    results = [PointResult(run_path(out_dir, s), "failed",
+                                           f"FAILED: {type(exc).__name__}: {exc}", str(exc))
+                               for s in task]
+                for spec, r in zip(task, results):
+                    report(spec, r)
+                if any(r.storage_error for r in results):
                     queue.clear()
             if broken:  # a worker died: the pool and the runs still in it are lost
-                for spec in pending.values():
-                    report(spec, _lost(run_path(out_dir, spec)))
+                for task in pending.values():
+                    for spec in task:
+                        report(spec, _lost(run_path(out_dir, spec)))
                 pending.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
@@ -340,7 +417,7 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=10)
 
 
-def _run_dask(todo: list[RunSpec], out_dir: str | Path, kw: dict, workers: int,
+def _run_dask(tasks: list[list[RunSpec]], out_dir: str | Path, kw: dict, workers: int,
               scheduler: str | None, report: Callable[[RunSpec, PointResult], None]) -> None:
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -354,26 +431,28 @@ def _run_dask(todo: list[RunSpec], out_dir: str | Path, kw: dict, workers: int,
         client = Client(scheduler)
         threads = None
     else:
-        workers = min(workers, len(todo))
+        workers = min(workers, len(tasks))
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
         threads = max(1, default_workers() // workers)
     try:
-        futures = {client.submit(run_point, spec, out_dir, progress=False, threads=threads,
-                                 pure=False, key=f"neurocode-{spec.experiment}-{spec.digest}-"
-                                 f"{os.getpid()}-{i}", **kw): spec
-                   for i, spec in enumerate(todo)}
+        futures = {client.submit(run_task, task, out_dir, progress=False, threads=threads,
+                                 pure=False, key=f"neurocode-{task[0].experiment}-"
+                                 f"{task[0].digest}-{os.getpid()}-{i}", **kw): task
+                   for i, task in enumerate(tasks)}
         for fut in as_completed(futures):
-            spec = futures[fut]
+            task = futures[fut]
             try:
-                r = fut.result()
+                results = fut.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker, say: reported
-                r = PointResult(run_path(out_dir, spec), "failed",
-                                f"FAILED: {type(exc).__name__}: {exc}; rerun the sweep to "
-                                f"complete it", f"{type(exc).__name__}: {exc}")
-            report(spec, r)
-            if r.storage_error:
+                results = [PointResult(run_path(out_dir, s), "failed",
+                                       f"FAILED: {type(exc).__name__}: {exc}; rerun the sweep "
+                                       f"to complete it", f"{type(exc).__name__}: {exc}")
+                           for s in task]
+            for spec, r in zip(task, results):
+                report(spec, r)
+            if any(r.storage_error for r in results):
                 for f in futures:
                     f.cancel()
                 break

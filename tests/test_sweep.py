@@ -297,3 +297,61 @@ def test_progress_is_quiet_when_not_a_terminal(tmp_path):
     assert proc.returncode == 0
     assert out.count("[1/2]") == 1 and out.count("[2/2]") == 1  # a line per finished run
     assert "\r" not in err and "run/s" not in err  # no progress bars in logs
+
+
+# -- vectorised lambda sweeps -----------------------------------------------------------------
+@pytest.mark.parametrize("name, extra", [("relu-l1-fc", {"hidden": 48}),
+                                         ("relu-l1-cnn", {"feature_maps": 3}),
+                                         ("relu-l1-conv-ae", {"feature_maps": 3,
+                                                              "decoder": "transposed"})])
+def test_vectorised_lambdas_equal_separate_runs(name, extra):
+    """Same seed, same batches: the batched model follows each separate run to float32
+    rounding (weights within 1e-5 after 40 Adam steps; curves within 1e-4 relative)."""
+    from neurocode import get_rule
+
+    cls = type(get_rule(name))
+    X, y = cls.conformance_data(600)
+    kw = dict(iterations=40, eval_every=20, batch_size=50, random_state=3, **extra)
+    lams = [0.0, 1e-3, 1e-2]
+    val = (X[:200], y[:200])
+    sep = [get_rule(name, l1=lam, **kw).fit(X, y, validation_data=val) for lam in lams]
+    many = [get_rule(name, l1=lam, **kw) for lam in lams]
+    assert cls.fit_many(many, X, y, validation_data=val) == [None] * 3
+    for a, b in zip(sep, many):
+        for k in a.weights_:
+            np.testing.assert_allclose(b.weights_[k], a.weights_[k], rtol=0, atol=1e-5)
+        for k in a.curves_:
+            np.testing.assert_allclose(b.curves_[k], a.curves_[k], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b.encode(X[:50]), a.encode(X[:50]), atol=1e-4)
+    assert sep[2].curves_["avr"][-1] < sep[0].curves_["avr"][-1]  # the lambdas did differ
+
+
+def test_vectorised_lambdas_refuse_mixed_rules_and_report_divergence():
+    from neurocode.models.relu_l1 import ReluL1FC
+    from neurocode.rules import TrainingFailed
+
+    X, y = ReluL1FC.conformance_data(300)
+    kw = dict(hidden=16, iterations=20, eval_every=10, batch_size=50, random_state=0)
+    with pytest.raises(ValueError, match="differ only in 'l1'"):
+        ReluL1FC.fit_many([ReluL1FC(l1=0.0, **kw), ReluL1FC(l1=1e-3, lr=5e-3, **kw)], X, y)
+    rules = [ReluL1FC(l1=0.0, **kw), ReluL1FC(l1=1e-3, **kw)]
+    out = ReluL1FC.fit_many(rules, X * np.float32(1e38), y)  # the loss overflows at step 1
+    assert all(isinstance(o, TrainingFailed) and "at iteration 1" in str(o) for o in out)
+    assert all(len(r.curves_["step"]) == 1 for r in rules)  # the curves before it are kept
+
+
+@needs_mnist
+def test_sweep_trains_lambdas_as_one_model_by_default(tmp_path):
+    raw = _fc(30, sweep={"model.l1": [0.0, 1e-3, 1e-2]})
+    specs = cfgmod.resolve(raw)
+    lines = []
+    summary = run_sweep(specs, tmp_path / "v", workers=2, echo=lines.append)
+    assert len(summary.done) == 3
+    assert all("3 lambdas as one vectorised model" in line for line in lines)
+    run_sweep(specs, tmp_path / "s", workers=1, vectorize=False, echo=lambda m: None)
+    for s in specs:
+        v = store.read_run(run_path(tmp_path / "v", s))
+        one = store.read_run(run_path(tmp_path / "s", s))
+        assert v.final["vectorised_over"] == 3 and "vectorised_over" not in one.final
+        for k in ("accuracy", "avr", "loss"):
+            assert v.final[k] == pytest.approx(one.final[k], rel=1e-3, abs=1e-3), k
