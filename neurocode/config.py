@@ -42,7 +42,7 @@ class ConfigError(ParamError):
     """A config is malformed: the message names the key and what is allowed."""
 
 
-DATASETS = ("mnist", "fashion-mnist", "bars")
+DATASETS = ("mnist", "fashion-mnist", "bars", "patches")
 PREPROCESS = ("none", "center", "standardize", "binarize")
 
 # What every config has, declared once. The rule's parameters come from the rule.
@@ -58,7 +58,13 @@ SCHEMA: dict[str, Param] = {
                                  "binarize (> 0.5); pixels are scaled to [0, 1] first"),
     "data.n_train": Param(int, None, low=1, nullable=True, doc="use only the first n training samples"),
     "data.n_test": Param(int, None, low=1, nullable=True, doc="use only the first n test samples"),
+    "data.patch_size": Param(int, None, low=2, high=128, nullable=True,
+                             doc="side in pixels of the square natural-image patches (dataset "
+                                 "patches; 16 when unset; other data sets ignore it)"),
 }
+# Keys added after run files existed: left out of a resolved config when unset, so the
+# config (and so the run's file name) of every earlier config stays the same.
+OMIT_IF_UNSET = frozenset({"data.patch_size"})
 SECTIONS = ("model", "train", "data")
 SWEEP_KEY = "sweep"
 ZIP_KEY = "zip"
@@ -262,6 +268,8 @@ def _resolve_point(point: dict[str, Any], swept: set[str],
             raise _unknown(where(key), list(schema))
         out[key] = _check(schema[key], where(key), value)
     for key, p in schema.items():
+        if key not in out and key in OMIT_IF_UNSET:
+            continue
         out.setdefault(key, p.default)
     rule = cls(**{k.split(".", 1)[1]: out[k] for k in rule_keys}, random_state=out["seed"])
     try:

@@ -1,6 +1,8 @@
 """A config's ``data`` section -> training and test arrays for a rule.
 
-Image data sets are flattened and scaled to [0, 1]; then ``preprocess`` applies:
+Image data sets are flattened and scaled to [0, 1] (except ``patches``: whitened natural-image
+patches, each already at zero mean and unit variance, :mod:`neurocode.data.patches`, of side
+``patch_size``, 16 by default); then ``preprocess`` applies:
 ``center`` (subtract the training mean), ``standardize`` (subtract the training mean and
 divide by the training standard deviation, per feature, floored at 1e-8) or ``binarize``
 (pixel > 0.5). Statistics are fitted on the training split only.
@@ -37,6 +39,12 @@ def load_data(data: dict[str, Any], seed: int = 0) -> Dataset:
         Xtr, _ = make_bars(n_train or 2000, random_state=seed)
         Xte, _ = make_bars(n_test or 500, random_state=seed + 10_000)
         ds = Dataset(Xtr.astype(np.float32), None, Xte.astype(np.float32), None, (8, 8))
+    elif name == "patches":
+        from neurocode.data.patches import load_patches
+
+        size = int(data.get("patch_size") or 16)
+        Xtr, Xte = load_patches(n_train or 100_000, n_test or 10_000, size, seed=seed)
+        ds = Dataset(Xtr, None, Xte, None, (size, size))
     else:
         from neurocode.data import load_mnist
 

@@ -1,0 +1,104 @@
+"""Receptive fields drawn as a grid of small images, for any rule with a weight matrix.
+
+:func:`field_grid` takes ``(n_units, n_features)`` weights (rows = fields, each a flattened
+``image_shape`` image) and returns a :class:`matplotlib.figure.Figure` (no pyplot, no global
+state); :func:`neurocode.figures.article.save_figures` writes it as PNG and SVG.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["field_grid", "field_mosaic"]
+
+
+def field_mosaic(weights, image_shape: Sequence[int], n_max: int | None = None,
+                 cols: int | None = None, order=None, gap: int = 1) -> np.ndarray:
+    """The fields tiled into one 2-D array, each scaled to [-1, 1] by its own largest |w|.
+
+    Tiles are separated by ``gap`` pixels of NaN (drawn in the background colour). ``order``
+    (indices) picks and orders the fields; otherwise the first ``n_max`` are shown.
+    """
+    W = np.asarray(weights, dtype=np.float64)
+    if W.ndim != 2:
+        raise ValueError(f"weights must be 2-D (n_units, n_features), got shape {W.shape}")
+    h, w = (int(s) for s in image_shape)
+    if h * w != W.shape[1]:
+        raise ValueError(f"image_shape {tuple(image_shape)} does not match {W.shape[1]} features")
+    if not np.isfinite(W).all():
+        raise ValueError("weights contain NaN or infinite values")
+    if order is not None:
+        W = W[np.asarray(order, dtype=np.intp)]
+    if n_max is not None:
+        if n_max < 1:
+            raise ValueError(f"n_max must be >= 1, got {n_max}")
+        W = W[:n_max]
+    n = len(W)
+    if n == 0:
+        raise ValueError("no fields to draw")
+    cols = int(cols) if cols else int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / cols))
+    scale = np.abs(W).max(axis=1, keepdims=True)
+    W = W / np.where(scale > 0, scale, 1.0)
+    mosaic = np.full((rows * (h + gap) + gap, cols * (w + gap) + gap), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        y0, x0 = gap + r * (h + gap), gap + c * (w + gap)
+        mosaic[y0:y0 + h, x0:x0 + w] = W[k].reshape(h, w)
+    return mosaic
+
+
+def field_grid(weights, image_shape: Sequence[int], n_max: int | None = 256, *,
+               title: str | None = None, cols: int | None = None, order=None,
+               cmap: str = "gray", tile_inches: float = 0.45) -> Figure:
+    """A figure of the receptive fields (rows of ``weights``) as a grid of images.
+
+    Parameters
+    ----------
+    weights : (n_units, n_features) array
+        One field per row, a flattened (row-major) image of ``image_shape``.
+    image_shape : (height, width)
+    n_max : int or None
+        Draw at most this many fields (the first ones, or the first of ``order``).
+    title : str or None
+    cols : int or None
+        Fields per row of the grid (default: a square grid).
+    order : sequence of int or None
+        Which fields to draw, in this order.
+    cmap : str
+        Colour map; each field is scaled to [-1, 1] by its own largest |w| (0 = mid grey).
+    tile_inches : float
+        Size of one field in the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = field_grid(np.eye(16), (4, 4), title="pixels")
+    >>> print(len(fig.axes))
+    1
+    """
+    mosaic = field_mosaic(weights, image_shape, n_max=n_max, cols=cols, order=order)
+    h, w = (int(s) for s in image_shape)
+    ncols = (mosaic.shape[1] - 1) // (w + 1)
+    nrows = (mosaic.shape[0] - 1) // (h + 1)
+    aspect = h / w
+    fig_w = max(2.0, ncols * tile_inches)
+    fig_h = max(1.5, nrows * tile_inches * aspect) + (0.35 if title else 0.0)
+    fig = Figure(figsize=(fig_w, fig_h))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0 - (0.35 / fig_h if title else 0.0)))
+    import matplotlib as mpl
+
+    cm = mpl.colormaps[cmap].with_extremes(bad="white")
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap=cm, vmin=-1.0, vmax=1.0,
+              interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        fig.suptitle(title, y=1.0 - 0.05 / fig_h, va="top", fontsize=10)
+    return fig
