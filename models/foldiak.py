@@ -159,6 +159,11 @@ class Foldiak(CodingRule):
     }
     test_params = {"n_units": 6, "settle_max_iter": 200, "random_state": 0}
 
+    def receptive_fields(self) -> np.ndarray | None:
+        """The units' receptive fields, ``(n_units, n_features)``, for drawing (None: none)."""
+        self._check_fitted()
+        return np.asarray(self.Q_)
+
     # -- state ----------------------------------------------------------------------------
     def _init_state(self, n_features: int, rng: np.random.Generator) -> None:
         Q = rng.uniform(0.0, 1.0, (self.n_units, n_features))

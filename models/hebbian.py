@@ -136,6 +136,11 @@ class _Hebbian(CodingRule):
 
     _update: ClassVar[Any] = staticmethod(oja_update)
 
+    def receptive_fields(self) -> np.ndarray | None:
+        """The units' receptive fields, ``(n_units, n_features)``, for drawing (None: none)."""
+        self._check_fitted()
+        return np.asarray(self.components_)
+
     def _validate_together(self) -> None:
         if self.lr == 0.0:
             raise ParamError(f"rule '{self.name}' parameter 'lr' must be > 0, got 0.0")

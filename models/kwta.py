@@ -127,6 +127,11 @@ class KWTA(CodingRule):
     }
     test_params = {"n_units": 8, "k": 2, "epochs": 2, "batch_size": 4, "random_state": 0}
 
+    def receptive_fields(self) -> np.ndarray | None:
+        """The units' receptive fields, ``(n_units, n_features)``, for drawing (None: none)."""
+        self._check_fitted()
+        return np.asarray(self.weights_)
+
     def _validate_together(self) -> None:
         if self.k > self.n_units:
             raise ParamError(f"rule '{self.name}' parameter 'k' must be <= n_units "

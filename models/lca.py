@@ -218,6 +218,11 @@ class LCA(CodingRule):
     }
     test_params = {"n_units": 8, "lam": 0.05, "epochs": 2, "batch_size": 32, "random_state": 0}
 
+    def receptive_fields(self) -> np.ndarray | None:
+        """The units' receptive fields, ``(n_units, n_features)``, for drawing (None: none)."""
+        self._check_fitted()
+        return np.asarray(self.dictionary_).T
+
     # -- helpers ------------------------------------------------------------------------
     @property
     def _dtype(self) -> torch.dtype:

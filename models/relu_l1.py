@@ -627,6 +627,11 @@ class ReluL1FC(_ReluL1Rule):
     def _build(self, generator):
         return FCNet(self.hidden, generator=generator)
 
+    def receptive_fields(self) -> np.ndarray | None:
+        """The hidden units' input weights, ``(hidden, 784)``, for drawing."""
+        self._check_fitted()
+        return np.asarray(self.weights_["fc1.weight"])
+
 
 class ReluL1CNN(_ReluL1Rule):
     """The article's CNN: conv 3x3 stride 2 SAME, ``feature_maps`` maps of 14x14 -> 10.

@@ -195,6 +195,11 @@ class SAILnet(CodingRule):
     test_params = {"n_units": 6, "n_steps": 20, "batch_size": 32, "p": 0.2, "theta_init": 0.5,
                    "random_state": 0}
 
+    def receptive_fields(self) -> np.ndarray | None:
+        """The units' receptive fields, ``(n_units, n_features)``, for drawing (None: none)."""
+        self._check_fitted()
+        return np.asarray(self.Q_)
+
     def _validate_together(self) -> None:
         if self.p >= self.n_steps:
             raise ParamError(f"rule '{self.name}' parameters 'p' and 'n_steps': a unit spikes at "

@@ -259,6 +259,10 @@ def cmd_figures(args: argparse.Namespace) -> int:
     else:
         article_missing = ""
     paths += draw_battery_figures(args.results, args.out)
+    if args.fields:
+        from neurocode.figures.fields import draw_fields_figures
+
+        paths += draw_fields_figures(args.results, args.out)
     if args.theory:
         paths += draw_theory_figure(args.out, n_units=args.theory_units)
     if not paths:
@@ -324,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("figures", help="draw the article's and the battery's figures from stored runs")
     f.add_argument("results", help="results folder (searched recursively for run files)")
     f.add_argument("--out", default="figures", help="output folder (default: figures)")
+    f.add_argument("--fields", action="store_true",
+                   help="also draw the receptive fields of every run whose rule has them")
     f.add_argument("--theory", action="store_true",
                    help="also draw theory_codes: random k-of-N codes measured against the "
                         "closed forms (capacity over k, unions, survival; a few seconds)")

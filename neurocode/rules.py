@@ -172,6 +172,11 @@ class CodingRule:
             raise ValueError("codes contain NaN or infinite values")
         return self._decode(codes)
 
+    def receptive_fields(self) -> np.ndarray | None:
+        """The units' receptive fields (feed-forward weights or dictionary atoms) as
+        ``(n_units, n_features)``, for figures; None for rules without them (the default)."""
+        return None
+
     @property
     def generative(self) -> bool:
         return type(self)._decode is not CodingRule._decode

@@ -148,8 +148,10 @@ def test_measure_runs_configs_then_stores_the_battery(tmp_path, capsys):
     assert read_battery(files[1])["_meta"]["n_stimuli"] == 120
     # the battery's figures beside the article's, and the theory figure on request
     figs = tmp_path / "figs"
-    assert main(["figures", str(out), "--out", str(figs), "--theory", "--theory-units", "128"]) == 0
-    for stem in ("tiny_battery", "tiny_curves", "theory_codes"):
+    assert main(["figures", str(out), "--out", str(figs), "--theory", "--theory-units", "128",
+                 "--fields"]) == 0
+    for stem in ("tiny_battery", "tiny_curves", "theory_codes", "tiny_l1=0_fields",
+                 "tiny_l1=0.001_fields"):
         assert (figs / f"{stem}.png").stat().st_size > 0 and (figs / f"{stem}.svg").exists()
     svg = (figs / "tiny_battery.svg").read_text()
     assert all(name in svg for name in ("l1=0", "l1=0.001", "fault tolerance"))

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["field_grid", "field_mosaic"]
+__all__ = ["field_grid", "field_mosaic", "fields_figures", "draw_fields_figures"]
 
 
 def field_mosaic(weights, image_shape: Sequence[int], n_max: int | None = None,
@@ -102,3 +102,61 @@ def field_grid(weights, image_shape: Sequence[int], n_max: int | None = 256, *,
     if title:
         fig.suptitle(title, y=1.0 - 0.05 / fig_h, va="top", fontsize=10)
     return fig
+
+
+def _image_shape(data: dict, n_features: int) -> tuple[int, int] | None:
+    name = data.get("dataset", "mnist")
+    if name == "bars":
+        shape = (8, 8)
+    elif name == "patches":
+        size = int(data.get("patch_size") or 16)
+        shape = (size, size)
+    else:
+        shape = (28, 28)
+    return shape if shape[0] * shape[1] == n_features else None
+
+
+def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
+    """``{"<experiment>_<run>_fields": Figure}``: the receptive fields of every complete run
+    whose rule has them (:meth:`neurocode.rules.CodingRule.receptive_fields`), on its data's
+    image grid, the ``n_max`` most used units first (by the run's stored ``unit_activity``
+    when the battery measured it, else in unit order)."""
+    import sys
+
+    from neurocode.rules import load_rule
+    from neurocode.store import StoreError, iter_runs, read_battery
+
+    figs: dict[str, Figure] = {}
+    for rec in iter_runs(results_dir, status="complete"):
+        try:
+            rule = load_rule(rec.path)
+        except (StoreError, ValueError, KeyError, OSError) as exc:
+            print(f"warning: no fields for {rec.path}: {exc}", file=sys.stderr)
+            continue
+        fields = rule.receptive_fields()
+        if fields is None:
+            continue
+        shape = _image_shape(rec.config.get("data", {}), fields.shape[1])
+        if shape is None:
+            continue
+        order = None
+        try:
+            use = read_battery(rec.path).get("activity", {}).get("unit_activity")
+        except StoreError:
+            use = None
+        if use is not None and len(use) == len(fields):
+            order = np.argsort(-np.asarray(use), kind="stable")
+        n = min(n_max, len(fields))
+        label = rec.run_name or rec.path.stem
+        figs[f"{rec.experiment}_{label}_fields"] = field_grid(
+            fields, shape, n, order=order,
+            title=f"{rec.experiment} {label}: receptive fields of {rule.name} "
+                  f"({n} of {len(fields)} units{', most active first' if order is not None else ''})")
+    return figs
+
+
+def draw_fields_figures(results_dir, out_dir, n_max: int = 144):
+    """Write ``<experiment>_<run>_fields.{png,svg}`` for every run with fields; the paths."""
+    from neurocode.figures.article import save_figures
+
+    return save_figures(fields_figures(results_dir, n_max), out_dir)
