@@ -195,7 +195,11 @@ def _summary_panel(ax, runs, colours) -> None:
     ax.set_xscale("log")
     ax.set(xlabel="activity ratio (AVR / N)", ylabel="score", ylim=(-0.02, 1.02),
            title="(f) sum-up against activity")
-    ax.legend(fontsize="small", frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no labelled measures (unlabelled data)", ha="center",
+                transform=ax.transAxes)
 
 
 def battery_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
