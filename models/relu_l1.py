@@ -335,19 +335,15 @@ class _ReluL1Rule(CodingRule):
         super().set_state(state)
         self.__dict__.pop("_net_cache", None)
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, validation_data: tuple | None = None,
-             device: str | torch.device = "cpu", progress: bool | None = False,
-             callback: Callable[[int, dict[str, float]], None] | None = None) -> None:
-        from tqdm.auto import tqdm
-
+    def _setup(self, X: np.ndarray, y: np.ndarray, validation_data: tuple | None,
+               device: torch.device) -> tuple:
+        """What one training run (or a vectorised group) shares: the seed, the data on the
+        device, the batch-order generator and the number of batches per epoch."""
         if X.shape[1] != 784:
             raise ValueError(f"rule '{self.name}' takes 28x28 images flattened to 784 features, "
                              f"got {X.shape[1]}")
-        device = torch.device(device)
         seed = self.random_state if self.random_state is not None else int(
             np.random.default_rng().integers(2**31))
-        self.__dict__.pop("_net_cache", None)
-        model = self._build(torch.Generator().manual_seed(seed)).to(device)
         x_train = torch.as_tensor(X, dtype=torch.float32, device=device)
         y_train = torch.as_tensor(y, dtype=torch.int64, device=device)
         if validation_data is not None:
@@ -355,14 +351,25 @@ class _ReluL1Rule(CodingRule):
             y_val = torch.as_tensor(validation_data[1], dtype=torch.int64, device=device)
         else:
             x_val, y_val = x_train, y_train
+        n = len(x_train)
+        if self.batch_size > n:
+            raise ValueError(f"rule '{self.name}' parameter 'batch_size' ({self.batch_size}) is "
+                             f"larger than the {n} training samples")
+        gen = torch.Generator().manual_seed(seed + 1)  # batch order: its own stream
+        return seed, x_train, y_train, x_val, y_val, gen, n, n // self.batch_size
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, validation_data: tuple | None = None,
+             device: str | torch.device = "cpu", progress: bool | None = False,
+             callback: Callable[[int, dict[str, float]], None] | None = None) -> None:
+        from tqdm.auto import tqdm
+
+        device = torch.device(device)
+        seed, x_train, y_train, x_val, y_val, gen, n, per_epoch = self._setup(
+            X, y, validation_data, device)
+        self.__dict__.pop("_net_cache", None)
+        model = self._build(torch.Generator().manual_seed(seed)).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         l1, bs, iters, every = float(self.l1), self.batch_size, self.iterations, self.eval_every
-        gen = torch.Generator().manual_seed(seed + 1)  # batch order: its own stream
-        n = len(x_train)
-        if bs > n:
-            raise ValueError(f"rule '{self.name}' parameter 'batch_size' ({bs}) is larger than "
-                             f"the {n} training samples")
-        per_epoch = n // bs
         rows: list[dict[str, float]] = []
 
         def record(step: int, avr_train: float, train_loss: float) -> dict[str, float]:
@@ -459,12 +466,9 @@ class _ReluL1Rule(CodingRule):
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
-        if X.shape[1] != 784:
-            raise ValueError(f"rule '{base.name}' takes 28x28 images flattened to 784 features, "
-                             f"got {X.shape[1]}")
         device = torch.device(device)
-        seed = base.random_state if base.random_state is not None else int(
-            np.random.default_rng().integers(2**31))
+        seed, x_train, y_train, x_val, y_val, gen, n, per_epoch = base._setup(
+            X, y, validation_data, device)
         L = len(rules)
         nets = [r._build(torch.Generator().manual_seed(seed)).to(device) for r in rules]
         for r in rules:
@@ -478,22 +482,9 @@ class _ReluL1Rule(CodingRule):
             return (out.logits, out.hidden, out.recon) if has_recon else (out.logits, out.hidden)
 
         forward = vmap(one, in_dims=(0, 0, None))
-        x_train = torch.as_tensor(X, dtype=torch.float32, device=device)
-        y_train = torch.as_tensor(y, dtype=torch.int64, device=device)
-        if validation_data is not None:
-            x_val = torch.as_tensor(validation_data[0], dtype=torch.float32, device=device)
-            y_val = torch.as_tensor(validation_data[1], dtype=torch.int64, device=device)
-        else:
-            x_val, y_val = x_train, y_train
         lam = torch.tensor([float(r.l1) for r in rules], device=device)
         opt = torch.optim.Adam(list(params.values()), lr=base.lr)
         bs, iters, every = base.batch_size, base.iterations, base.eval_every
-        gen = torch.Generator().manual_seed(seed + 1)
-        n = len(x_train)
-        if bs > n:
-            raise ValueError(f"rule '{base.name}' parameter 'batch_size' ({bs}) is larger than "
-                             f"the {n} training samples")
-        per_epoch = n // bs
         rows: list[list[dict[str, float]]] = [[] for _ in rules]
         failed: list[TrainingFailed | None] = [None] * L
 
