@@ -134,3 +134,39 @@ def test_flops_count_fc():
 def test_unknown_kind():
     with pytest.raises(ValueError, match="unknown model kind"):
         build_model("mlp")
+
+
+@pytest.mark.parametrize("shift", [0.0, -3.0, -6.0])
+def test_sparse_backward_gives_the_dense_gradients(shift):
+    """The sparse-aware backward skips units silent on the batch; their dense gradient is
+    exactly zero, and the others' equal the dense ones (float32 rounding)."""
+    from neurocode.models.relu_l1 import FCNet, loss_terms
+
+    grads = []
+    x = torch.rand(100, 784, generator=torch.Generator().manual_seed(1))
+    y = torch.randint(0, 10, (100,), generator=torch.Generator().manual_seed(2))
+    for sparse in (False, True):
+        net = FCNet(784, generator=torch.Generator().manual_seed(0), sparse_backward=sparse)
+        with torch.no_grad():
+            net.fc1.bias.add_(shift)
+        out = net(x)
+        loss_terms(net, out, x, y, 1e-4)["total"].backward()
+        grads.append({k: p.grad.clone() for k, p in net.named_parameters()})
+    silent = ~(out.hidden > 0).any(0)
+    for k in grads[0]:
+        torch.testing.assert_close(grads[1][k], grads[0][k], rtol=1e-5, atol=1e-6)
+    assert (grads[1]["fc1.weight"][silent] == 0).all()
+    if shift <= -3.0:
+        assert silent.any()
+
+
+def test_sparse_backward_rule_trains_like_the_dense_one():
+    from neurocode.models.relu_l1 import ReluL1FC
+
+    X, y = ReluL1FC.conformance_data(400)
+    kw = dict(hidden=64, l1=1e-3, iterations=30, eval_every=10, batch_size=50, random_state=0)
+    dense = ReluL1FC(**kw).fit(X, y)
+    sparse = ReluL1FC(sparse_backward=True, **kw).fit(X, y)
+    for k in dense.weights_:
+        np.testing.assert_allclose(sparse.weights_[k], dense.weights_[k], atol=1e-5)
+    np.testing.assert_allclose(sparse.curves_["accuracy"], dense.curves_["accuracy"], atol=1e-6)
