@@ -69,7 +69,34 @@ def _measured_runs(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, 
         out.setdefault(rec.experiment or rec.path.parent.name, []).append((label, battery, rec))
     for runs in out.values():
         runs.sort(key=_order)
+        labels = distinct_labels([r for _, _, r in runs])
+        runs[:] = [(label, b, rec) for label, (_, b, rec) in zip(labels, runs)]
     return {k: [(label, b) for label, b, _ in v] for k, v in out.items()}
+
+
+def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def distinct_labels(recs: list) -> list[str]:
+    """A label per run that tells runs of one experiment apart: the run's own name, unless
+    two share it; then the config entries that differ between the runs (``epochs=3``)."""
+    names = [r.run_name or r.path.stem for r in recs]
+    if len(set(names)) == len(names):
+        return names
+    flats = [_flat(r.config or {}) for r in recs]
+    keys = sorted({k for f in flats for k in f if len({repr(g.get(k)) for g in flats}) > 1})
+    labels = [",".join(f"{k.split('.')[-1]}={f.get(k)}" for k in keys) or n
+              for f, n in zip(flats, names)]
+    if len(set(labels)) < len(labels):  # still ambiguous: the file names are unique
+        labels = [r.path.stem for r in recs]
+    return labels
 
 
 def _order(item) -> tuple:
@@ -193,6 +220,16 @@ def _summary_panel(ax, runs, colours) -> None:
         line.set_markersize(5)
         line.set_markerfacecolor("none")
     ax.set_xscale("log")
+    finite = x[np.isfinite(x) & (x > 0)]
+    if finite.size:  # at least a decade, so the log axis keeps readable ticks
+        lo, hi = finite.min(), finite.max()
+        if hi / lo < 10:
+            mid = math.sqrt(lo * hi)
+            lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
+        ax.set_xlim(lo / 1.5, hi * 1.5)
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set(xlabel="activity ratio (AVR / N)", ylabel="score", ylim=(-0.02, 1.02),
            title="(f) sum-up against activity")
     if ax.get_legend_handles_labels()[0]:

@@ -90,9 +90,14 @@ def field_grid(weights, image_shape: Sequence[int], n_max: int | None = 256, *,
     nrows = (mosaic.shape[0] - 1) // (h + 1)
     aspect = h / w
     fig_w = max(2.0, ncols * tile_inches)
-    fig_h = max(1.5, nrows * tile_inches * aspect) + (0.35 if title else 0.0)
+    if title:  # wrapped to the figure's width (about 12 characters per inch at 10 pt)
+        import textwrap
+
+        title = "\n".join(textwrap.wrap(title, width=max(20, int(fig_w * 12))))
+    head = 0.2 + 0.18 * title.count("\n") + 0.15 if title else 0.0
+    fig_h = max(1.5, nrows * tile_inches * aspect) + head
     fig = Figure(figsize=(fig_w, fig_h))
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0 - (0.35 / fig_h if title else 0.0)))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0 - head / fig_h))
     import matplotlib as mpl
 
     cm = mpl.colormaps[cmap].with_extremes(bad="white")
@@ -126,8 +131,17 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
     from neurocode.rules import load_rule
     from neurocode.store import StoreError, iter_runs, read_battery
 
+    from neurocode.figures.battery import distinct_labels
+
     figs: dict[str, Figure] = {}
-    for rec in iter_runs(results_dir, status="complete"):
+    recs = list(iter_runs(results_dir, status="complete"))
+    by_exp: dict[str, list] = {}
+    for rec in recs:
+        by_exp.setdefault(rec.experiment, []).append(rec)
+    labels = {}
+    for group in by_exp.values():
+        labels.update({id(r): lab for r, lab in zip(group, distinct_labels(group))})
+    for rec in recs:
         try:
             rule = load_rule(rec.path)
         except (StoreError, ValueError, KeyError, OSError) as exc:
@@ -147,7 +161,7 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
         if use is not None and len(use) == len(fields):
             order = np.argsort(-np.asarray(use), kind="stable")
         n = min(n_max, len(fields))
-        label = rec.run_name or rec.path.stem
+        label = labels[id(rec)]
         figs[f"{rec.experiment}_{label}_fields"] = field_grid(
             fields, shape, n, order=order,
             title=f"{rec.experiment} {label}: receptive fields of {rule.name} "
