@@ -99,7 +99,7 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
             ns = argparse.Namespace(config=str(p), set=args.set, seed=None, data_dir=args.data_dir,
                                     device=args.device, tensorboard=None, out=args.out,
                                     executor="local", workers=None, scheduler=None,
-                                    vectorize=True)
+                                    vectorize=False)
             code = cmd_run(ns)
             if code not in (EXIT_OK, EXIT_FAILED):
                 raise KeyboardInterrupt
@@ -293,9 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "distributed (--scheduler ADDRESS, or a LocalCluster)")
     r.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: one per core); 1 runs in this process")
-    r.add_argument("--no-vectorize", dest="vectorize", action="store_false",
-                   help="train each lambda of a ReLU+L1 sweep on its own (default: the lambdas "
-                        "that share every other setting train as one vectorised model)")
+    r.add_argument("--vectorize", action="store_true",
+                   help="train the lambdas of a ReLU+L1 sweep that share every other setting "
+                        "as one vectorised model (pays on a GPU; slower on a small CPU)")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
     r.set_defaults(func=cmd_run)

@@ -62,9 +62,10 @@ SCHEMA: dict[str, Param] = {
                              doc="side in pixels of the square natural-image patches (dataset "
                                  "patches; 16 when unset; other data sets ignore it)"),
 }
-# Keys added after run files existed: left out of a resolved config when unset, so the
-# config (and so the run's file name) of every earlier config stays the same.
-OMIT_IF_UNSET = frozenset({"data.patch_size"})
+# Keys added after run files existed (a data key, a rule parameter): left out of a resolved
+# config when unset, so the config (and so the run's file name) of earlier configs stays the
+# same; the rule then takes its default.
+OMIT_IF_UNSET = frozenset({"data.patch_size", "train.sparse_backward"})
 SECTIONS = ("model", "train", "data")
 SWEEP_KEY = "sweep"
 ZIP_KEY = "zip"
@@ -271,7 +272,7 @@ def _resolve_point(point: dict[str, Any], swept: set[str],
         if key not in out and key in OMIT_IF_UNSET:
             continue
         out.setdefault(key, p.default)
-    rule = cls(**{k.split(".", 1)[1]: out[k] for k in rule_keys}, random_state=out["seed"])
+    rule = cls(**{k.split(".", 1)[1]: out[k] for k in rule_keys if k in out}, random_state=out["seed"])
     try:
         rule._validate_params()  # the rule's own checks, including those across parameters
     except ParamError as exc:

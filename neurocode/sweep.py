@@ -276,7 +276,7 @@ def run_sweep(
     device: str = "cpu",
     progress: bool | None = None,
     tensorboard_dir: str | Path | None = None,
-    vectorize: bool = True,
+    vectorize: bool = False,
     echo: Callable[[str], None] = print,
 ) -> SweepSummary:
     """Run every point whose complete file does not exist yet; store each as it finishes.
@@ -284,9 +284,11 @@ def run_sweep(
     Prints one line per point as it ends (``[i/n] experiment label: ...``) above an overall
     progress bar (terminal only). Failed runs are stored with status "failed" and their
     reason, and the sweep goes on; a failure to write stops the sweep (the next writes would
-    fail too). With ``vectorize`` (the default), points that differ only in ``model.l1`` of a
-    rule with ``fit_many`` (the article's networks) train together as one vectorised model
-    (one task); ``tensorboard_dir`` turns it off. ``KeyboardInterrupt`` propagates after the workers are stopped; every finished
+    fail too). With ``vectorize``, points that differ only in ``model.l1`` of a rule with
+    ``fit_many`` (the article's networks) train together as one vectorised model (one task;
+    not with ``tensorboard_dir``). Off by default: on a 2-core CPU it does not pay (the FC step
+    is already near the matmul peak; vmapped convolutions run 2.4x slower); a GPU is where it
+    should. ``KeyboardInterrupt`` propagates after the workers are stopped; every finished
     run is on disk.
     """
     if executor not in EXECUTORS:

@@ -94,3 +94,18 @@ def test_malformed_set_and_yaml(tmp_path):
         load_yaml(lst)
     with pytest.raises(ConfigError, match="does not exist"):
         load_yaml(tmp_path / "none.yaml")
+
+
+def test_parameters_added_later_stay_out_of_configs_that_do_not_set_them():
+    """data.patch_size and train.sparse_backward came after run files existed: a config that
+    does not set them resolves without them (so its run name is unchanged); one that does,
+    with them."""
+    from neurocode import config as c
+
+    raw = {"name": "x", "model": {"rule": "relu-l1-fc", "hidden": 8}, "data": {"dataset": "mnist"}}
+    spec = c.resolve(raw)[0]
+    assert "sparse_backward" not in spec.config["train"] and "patch_size" not in spec.config["data"]
+    assert spec.rule_params.get("sparse_backward") is None
+    on = c.resolve(raw, {"train.sparse_backward": True, "data.patch_size": 8})[0]
+    assert on.config["train"]["sparse_backward"] is True and on.config["data"]["patch_size"] == 8
+    assert on.digest != spec.digest

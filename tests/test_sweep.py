@@ -341,14 +341,14 @@ def test_vectorised_lambdas_refuse_mixed_rules_and_report_divergence():
 
 
 @needs_mnist
-def test_sweep_trains_lambdas_as_one_model_by_default(tmp_path):
+def test_sweep_trains_lambdas_as_one_model_on_request(tmp_path):
     raw = _fc(30, sweep={"model.l1": [0.0, 1e-3, 1e-2]})
     specs = cfgmod.resolve(raw)
     lines = []
-    summary = run_sweep(specs, tmp_path / "v", workers=2, echo=lines.append)
+    summary = run_sweep(specs, tmp_path / "v", workers=2, vectorize=True, echo=lines.append)
     assert len(summary.done) == 3
     assert all("3 lambdas as one vectorised model" in line for line in lines)
-    run_sweep(specs, tmp_path / "s", workers=1, vectorize=False, echo=lambda m: None)
+    run_sweep(specs, tmp_path / "s", workers=1, echo=lambda m: None)
     for s in specs:
         v = store.read_run(run_path(tmp_path / "v", s))
         one = store.read_run(run_path(tmp_path / "s", s))

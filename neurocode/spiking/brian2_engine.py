@@ -57,6 +57,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 
@@ -252,20 +253,27 @@ class Brian2Engine:
         P = self.protocol
         counts = np.zeros((len(X255), self.n_e), dtype=np.int64)
         intensity = np.zeros(len(X255))
-        any_alive = bool(np.asarray(self.exc.alive[:]).any())
         for b, x in enumerate(np.asarray(X255, dtype=np.float64)):
-            level = float(P.intensity)
-            for attempt in range(P.max_retries + 1):
-                self.normalise()
-                p = x * P.rate_scale * level * P.dt * 1e-3
-                ptr, idx = draw_trains(p, P.n_present, seeds[b], attempt)
-                c = self.present(ptr, idx, P.n_present, P.n_present + P.n_rest)
-                if c.sum() >= P.min_spikes or not any_alive or attempt == P.max_retries:
-                    break
-                level += 1.0
-            counts[b] = c
-            intensity[b] = level
+            counts[b], intensity[b] = self._with_retries(x, seeds[b], self.normalise,
+                                                         P.n_present + P.n_rest)
         return counts, intensity
+
+    def _with_retries(self, x: np.ndarray, seed: Any, prepare: Any, n_steps: int):
+        """Present one image, raising the intensity by 1 while it evokes fewer than
+        ``min_spikes`` spikes (at most ``max_retries`` times); ``prepare()`` runs before each
+        presentation. Returns the spike counts and the intensity used."""
+        P = self.protocol
+        any_alive = bool(np.asarray(self.exc.alive[:]).any())
+        level = float(P.intensity)
+        for attempt in range(P.max_retries + 1):
+            prepare()
+            p = x * P.rate_scale * level * P.dt * 1e-3
+            ptr, idx = draw_trains(p, P.n_present, seed, attempt)
+            c = self.present(ptr, idx, P.n_present, n_steps)
+            if c.sum() >= P.min_spikes or not any_alive or attempt == P.max_retries:
+                break
+            level += 1.0
+        return c, level
 
     def frozen_counts(self, X255: np.ndarray, seeds: np.ndarray,
                       alive: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -276,19 +284,9 @@ class Brian2Engine:
         P = self.protocol
         if alive is not None:
             self.set_alive(alive)
-        any_alive = bool(np.asarray(self.exc.alive[:]).any())
         counts = np.zeros((len(X255), self.n_e), dtype=np.int64)
         intensity = np.zeros(len(X255))
         for b, x in enumerate(np.asarray(X255, dtype=np.float64)):
-            level = float(P.intensity)
-            for attempt in range(P.max_retries + 1):
-                self.reset_state()
-                p = x * P.rate_scale * level * P.dt * 1e-3
-                ptr, idx = draw_trains(p, P.n_present, seeds[b], attempt)
-                c = self.present(ptr, idx, P.n_present, P.n_present)
-                if c.sum() >= P.min_spikes or not any_alive or attempt == P.max_retries:
-                    break
-                level += 1.0
-            counts[b] = c
-            intensity[b] = level
+            counts[b], intensity[b] = self._with_retries(x, seeds[b], self.reset_state,
+                                                         P.n_present)
         return counts, intensity
