@@ -149,6 +149,10 @@ class DiehlCook(CodingRule):
         "brian2_cache_dir": Param(str, None, nullable=True,
                                   doc="where the cython target caches compiled code (None: "
                                       "$NEUROCODE_BRIAN2_CACHE or Brian2's default)"),
+        "device": Param(str, "cpu", choices=("cpu", "cuda"),
+                        doc="where frozen runs (labelling, testing, encoding) go: cpu (the "
+                            "numba engine) or cuda (the torch engine, batched on the GPU); "
+                            "training is always the sequential numba or Brian2 engine"),
         "n_jobs": Param(int, None, low=1, high=4096, nullable=True,
                         doc="threads of the frozen numba runs (None: numba's default)"),
         "dt": Param(float, 0.5, low=0.01, high=5.0, doc="time step, ms"),
@@ -202,6 +206,12 @@ class DiehlCook(CodingRule):
         return self.n_e
 
     def _validate_together(self) -> None:
+        if self.device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ParamError(f"rule '{self.name}' parameter 'device' is 'cuda', but no CUDA "
+                                 f"device is available to torch here; use 'cpu'")
         if timestep(self.t_present, self.dt) < 1:
             raise ParamError(f"rule '{self.name}' parameters 't_present' ({self.t_present}) and "
                              f"'dt' ({self.dt}): the presentation must last at least one step")
@@ -237,6 +247,12 @@ class DiehlCook(CodingRule):
         X = np.ascontiguousarray(X, dtype=np.float64)
         base = np.uint64(mix(np.uint64(self.seed_), np.uint64(_FROZEN_SALT)))
         seeds = row_seeds(X.view(np.uint64), base)
+        if self.device == "cuda" and self.engine == "numba":
+            from neurocode.spiking.torch_engine import TorchEngine
+
+            engine = TorchEngine(self.W_, self.theta_, self._model(), self._protocol(),
+                                 device="cuda")
+            return engine.frozen_counts(255.0 * X, seeds, alive=mask)[0]
         engine = self._engine(self.W_, self.theta_, learning=False)
         if self.engine == "numba" and self.n_jobs is not None:
             import numba

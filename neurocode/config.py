@@ -65,7 +65,7 @@ SCHEMA: dict[str, Param] = {
 # Keys added after run files existed (a data key, a rule parameter): left out of a resolved
 # config when unset, so the config (and so the run's file name) of earlier configs stays the
 # same; the rule then takes its default.
-OMIT_IF_UNSET = frozenset({"data.patch_size", "train.sparse_backward"})
+OMIT_IF_UNSET = frozenset({"data.patch_size", "train.sparse_backward", "model.device"})
 SECTIONS = ("model", "train", "data")
 SWEEP_KEY = "sweep"
 ZIP_KEY = "zip"

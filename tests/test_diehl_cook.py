@@ -285,3 +285,31 @@ def test_without_labels_there_is_no_readout_and_the_battery_uses_a_probe(tmp_pat
 
 def test_docstring_example():
     assert doctest.testmod(dc_module, raise_on_error=False).failed == 0
+
+
+# -- the torch engine (frozen runs batched over samples, on any device) -------------------------
+def test_torch_engine_gives_the_numba_engines_spikes():
+    """Frozen runs in torch (batched, float64) against the numba engine on the same trains:
+    the same spike counts and retry intensities, with and without silenced neurons."""
+    from neurocode.spiking.torch_engine import TorchEngine
+
+    W, theta = trained_state(20, n_samples=200)
+    X = images(60, offset=100)
+    seeds = np.arange(1, 61, dtype=np.uint64) * np.uint64(7919)
+    for alive in (None, np.arange(20) % 3 != 0):
+        a, la = FastEngine(W, theta).frozen_counts(X, seeds, alive=alive)
+        b, lb = TorchEngine(W, theta, chunk=25).frozen_counts(X, seeds, alive=alive)
+        np.testing.assert_array_equal(b, a)
+        np.testing.assert_array_equal(lb, la)
+        assert a.sum() > 0
+        if alive is not None:
+            assert b[:, ~alive].sum() == 0
+
+
+def test_cuda_device_without_a_gpu_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here")
+    with pytest.raises(ParamError, match="no CUDA device"):
+        DiehlCook(n_e=4, device="cuda").fit(images(4))
