@@ -1,5 +1,6 @@
 # Two entry points that work on a fresh machine (see README.md):
-#   make demo   set up .venv, run the article's FC experiment on a short budget, draw its figures
+#   make demo   set up .venv, run the article's FC experiment on a short budget, measure its
+#               codes with the battery, draw the figures
 #   make test   set up .venv and run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -27,7 +28,8 @@ setup: $(VENV)/.installed
 
 demo: setup
 	$(VENV)/bin/neurocode run experiments/article_fc.yaml --set train.iterations=$(DEMO_ITERATIONS) --out results/demo
-	$(VENV)/bin/neurocode figures results/demo --out results/demo/figures
+	$(VENV)/bin/neurocode measure results/demo/article_fc
+	$(VENV)/bin/neurocode figures results/demo --out results/demo/figures --theory
 
 test: setup
 	$(PY) -m pytest -q
