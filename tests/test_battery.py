@@ -175,3 +175,15 @@ def test_figures_of_an_empty_folder_say_what_to_run(tmp_path, capsys):
 def test_measure_refuses_a_missing_target(tmp_path, capsys):
     assert main(["measure", str(tmp_path / "nope.h5")]) == 2
     assert "nope.h5" in capsys.readouterr().err
+
+
+def test_readout_from_given_codes_equals_one_that_encodes():
+    from neurocode.metrics.readout import fit_readout
+
+    data = _image_data(200, 100)
+    rule = get_rule("kwta", n_units=32, k=4, epochs=1, random_state=0).fit(data.X_train)
+    a = fit_readout(rule, data.X_train, data.y_train)
+    b = fit_readout(rule, data.X_train, data.y_train, codes=rule.encode(data.X_train))
+    np.testing.assert_array_equal(b.predict(data.X_test), a.predict(data.X_test))
+    with pytest.raises(ValueError, match="rows"):
+        fit_readout(rule, data.X_train, data.y_train, codes=rule.encode(data.X_train[:5]))

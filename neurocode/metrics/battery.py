@@ -111,7 +111,7 @@ def run_battery(
     readout = None
     if labelled:
         t = time.perf_counter()
-        readout = fit_readout(rule, X_tr, y_tr, random_state=random_state)
+        readout = fit_readout(rule, X_tr, y_tr, random_state=random_state, codes=codes_tr)
         seconds["readout"] = time.perf_counter() - t
         timed("fault", lambda: fault.fault_tolerance(
             rule, readout, X_te, y_te, random_state=random_state, threshold=threshold))

@@ -81,9 +81,15 @@ class Readout:
         return float((self.predict(X, unit_mask) == np.asarray(y)).mean())
 
 
-def fit_readout(rule: CodingRule, X_train: Any, y_train: Any, random_state: int = 0) -> Readout:
-    """The rule's own classifier if it has one, else a linear probe fitted on intact codes."""
+def fit_readout(rule: CodingRule, X_train: Any, y_train: Any, random_state: int = 0,
+                codes: Any = None) -> Readout:
+    """The rule's own classifier if it has one, else a linear probe fitted on intact codes
+    (``codes``: the codes of ``X_train`` when the caller has them already)."""
     if callable(getattr(rule, "decision_function", None)):
         return Readout(rule, None)
-    codes = np.concatenate([rule.encode(X_train[i:i + 2000]) for i in range(0, len(X_train), 2000)])
+    if codes is None:
+        codes = np.concatenate([rule.encode(X_train[i:i + 2000])
+                                for i in range(0, len(X_train), 2000)])
+    elif len(codes) != len(X_train):
+        raise ValueError(f"codes has {len(codes)} rows for {len(X_train)} training stimuli")
     return Readout(rule, LinearProbe(random_state=random_state).fit(codes, np.asarray(y_train)))
