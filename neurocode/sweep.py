@@ -102,31 +102,46 @@ class PointResult:
     storage_error: bool = False  # the run could not be written: the next ones would fail too
 
 
+def _claim(path: Path) -> tuple[RunLock | None, PointResult | None, str]:
+    """Claim a point's file: ``(lock, None, note)`` when this process should run it (the lock
+    held), ``(None, result, "")`` when not (complete, busy in another sweep, unwritable)."""
+    status = store.run_status(path)
+    if status == "complete":
+        return None, PointResult(path, "skipped", "already complete, skipped"), ""
+    lock = RunLock(path)
+    try:
+        got = lock.acquire()
+    except OSError as exc:
+        why = f"cannot write to {path.parent}: {exc}"
+        return None, PointResult(path, "failed", why, why, storage_error=True), ""
+    if not got:
+        return None, PointResult(path, "busy", "running in another sweep, left to it"), ""
+    if store.run_status(path) == "complete":  # finished by another sweep meanwhile
+        lock.release()
+        return None, PointResult(path, "skipped", "completed by another sweep, skipped"), ""
+    note = " (its corrupt or truncated file is replaced)" if status == "corrupt" else ""
+    return lock, None, note
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def run_point(spec: RunSpec, out_dir: str | Path, *, device: str = "cpu",
               progress: bool | None = None, tensorboard_dir: str | Path | None = None,
               threads: int | None = None) -> PointResult:
     """Run one point of a sweep (see the module docstring); safe to call in any process."""
     from neurocode.runner import execute, run_path, tensorboard_writer
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    _set_threads(threads)
     path = run_path(out_dir, spec)
-    status = store.run_status(path)
-    if status == "complete":
-        return PointResult(path, "skipped", "already complete, skipped")
-    note = " (its corrupt or truncated file is replaced)" if status == "corrupt" else ""
-    lock = RunLock(path)
+    lock, result, note = _claim(path)
+    if lock is None:
+        return result
     try:
-        if not lock.acquire():
-            return PointResult(path, "busy", "running in another sweep, left to it")
-    except OSError as exc:
-        return PointResult(path, "failed", f"cannot write to {path.parent}: {exc}",
-                           f"cannot write to {path.parent}: {exc}", storage_error=True)
-    try:
-        if store.run_status(path) == "complete":  # finished by another sweep meanwhile
-            return PointResult(path, "skipped", "completed by another sweep, skipped")
         writer = tensorboard_writer(tensorboard_dir, spec)
         timer = store.Timer()
         try:
@@ -168,35 +183,18 @@ def run_task(specs: list[RunSpec], out_dir: str | Path, *, device: str = "cpu",
                           tensorboard_dir=tensorboard_dir, threads=threads)]
     from neurocode.runner import execute_many, run_path
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    _set_threads(threads)
     results: dict[int, PointResult] = {}
     locks: list[RunLock] = []
     runnable: list[tuple[int, RunSpec, Path, str]] = []
     try:
         for i, spec in enumerate(specs):
             path = run_path(out_dir, spec)
-            status = store.run_status(path)
-            if status == "complete":
-                results[i] = PointResult(path, "skipped", "already complete, skipped")
-                continue
-            lock = RunLock(path)
-            try:
-                got = lock.acquire()
-            except OSError as exc:
-                why = f"cannot write to {path.parent}: {exc}"
-                results[i] = PointResult(path, "failed", why, why, storage_error=True)
-                continue
-            if not got:
-                results[i] = PointResult(path, "busy", "running in another sweep, left to it")
+            lock, result, note = _claim(path)
+            if lock is None:
+                results[i] = result
                 continue
             locks.append(lock)
-            if store.run_status(path) == "complete":
-                results[i] = PointResult(path, "skipped", "completed by another sweep, skipped")
-                continue
-            note = " (its corrupt or truncated file is replaced)" if status == "corrupt" else ""
             runnable.append((i, spec, path, note))
         if runnable:
             t = time.perf_counter()
