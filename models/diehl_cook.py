@@ -149,7 +149,7 @@ class DiehlCook(CodingRule):
         "brian2_cache_dir": Param(str, None, nullable=True,
                                   doc="where the cython target caches compiled code (None: "
                                       "$NEUROCODE_BRIAN2_CACHE or Brian2's default)"),
-        "device": Param(str, "cpu", choices=("cpu", "cuda"),
+        "device": Param(str, "cpu", choices=("cpu", "cuda"), omit_if_unset=True,
                         doc="where frozen runs (labelling, testing, encoding) go: cpu (the "
                             "numba engine) or cuda (the torch engine, batched on the GPU); "
                             "training is always the sequential numba or Brian2 engine"),

@@ -650,7 +650,7 @@ class ReluL1FC(_ReluL1Rule):
     description = "the article's FC net 784 -> 784 ReLU -> 10 with an L1 penalty on the hidden code"
     kind = "fc"
     params = {"hidden": Param(int, 784, low=1, high=100_000, doc="hidden units"),
-              "sparse_backward": Param(bool, False, section="train",
+              "sparse_backward": Param(bool, False, section="train", omit_if_unset=True,
                                        doc="skip the backward work of hidden units silent on "
                                            "the batch (same gradients; faster for sparse codes)"),
               **_TRAIN_PARAMS}

@@ -58,14 +58,10 @@ SCHEMA: dict[str, Param] = {
                                  "binarize (> 0.5); pixels are scaled to [0, 1] first"),
     "data.n_train": Param(int, None, low=1, nullable=True, doc="use only the first n training samples"),
     "data.n_test": Param(int, None, low=1, nullable=True, doc="use only the first n test samples"),
-    "data.patch_size": Param(int, None, low=2, high=128, nullable=True,
+    "data.patch_size": Param(int, None, low=2, high=128, nullable=True, omit_if_unset=True,
                              doc="side in pixels of the square natural-image patches (dataset "
                                  "patches; 16 when unset; other data sets ignore it)"),
 }
-# Keys added after run files existed (a data key, a rule parameter): left out of a resolved
-# config when unset, so the config (and so the run's file name) of earlier configs stays the
-# same; the rule then takes its default.
-OMIT_IF_UNSET = frozenset({"data.patch_size", "train.sparse_backward", "model.device"})
 SECTIONS = ("model", "train", "data")
 SWEEP_KEY = "sweep"
 ZIP_KEY = "zip"
@@ -269,7 +265,7 @@ def _resolve_point(point: dict[str, Any], swept: set[str],
             raise _unknown(where(key), list(schema))
         out[key] = _check(schema[key], where(key), value)
     for key, p in schema.items():
-        if key not in out and key in OMIT_IF_UNSET:
+        if key not in out and p.omit_if_unset:
             continue
         out.setdefault(key, p.default)
     rule = cls(**{k.split(".", 1)[1]: out[k] for k in rule_keys if k in out}, random_state=out["seed"])

@@ -21,7 +21,9 @@ class Param:
     """One parameter: its type, default, and allowed values or range.
 
     ``section`` places a rule's hyper-parameter in an experiment config: ``model.<name>``
-    (what the rule is) or ``train.<name>`` (how it is fitted).
+    (what the rule is) or ``train.<name>`` (how it is fitted). ``omit_if_unset``: a parameter
+    added after run files existed stays out of a resolved config that does not set it, so the
+    config (and so the run's file name) of earlier configs stays the same; its default applies.
     """
 
     type: type | tuple[type, ...]
@@ -32,6 +34,7 @@ class Param:
     nullable: bool = False
     doc: str = ""
     section: str = "model"
+    omit_if_unset: bool = False
 
     @property
     def types(self) -> tuple[type, ...]:
