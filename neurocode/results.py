@@ -1,0 +1,187 @@
+"""Stored results as one table: every complete run under a results folder, with its battery.
+
+The figures (:mod:`neurocode.figures.summary`) and the report (:mod:`neurocode.report`) read
+results through :func:`load_results` only, so both see the same runs and the same numbers::
+
+    >>> runs = load_results("results")                       # doctest: +SKIP
+    >>> [(r.rule, r.label, r.activity_ratio) for r in runs]   # doctest: +SKIP
+
+A :class:`RunResult` carries the run's config, final scalars, learning curves and (when the
+run was measured with ``neurocode measure``) its battery; :meth:`RunResult.get` reads any of
+them by a dotted key (``"final.accuracy"``, ``"fault.auc_random"``, ``"model.l1"``), NaN when
+absent. The activity of a run is the battery's (``activity.*``) when measured, else the run's
+own summary (``final.avr``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from neurocode.metrics.activity import code_type as _code_type
+from neurocode.store import StoreError, iter_runs, read_battery
+
+__all__ = ["RunResult", "load_results", "CODE_TYPES"]
+
+#: The article's three kinds of code, in order of activity.
+CODE_TYPES = ("local", "sparse", "dense")
+
+_LEGACY_KINDS = {"fc": "relu-l1-fc", "cnn": "relu-l1-cnn", "ae": "relu-l1-conv-ae",
+                 "conv-ae": "relu-l1-conv-ae"}
+
+
+def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+@dataclass
+class RunResult:
+    """One complete run: what configured it, what it ended with, what the battery measured."""
+
+    path: Path
+    experiment: str
+    run_name: str
+    config: dict[str, Any]
+    final: dict[str, float]
+    curves: dict[str, np.ndarray]
+    battery: dict[str, dict[str, Any]] = field(default_factory=dict)
+    label: str = ""  # tells the runs of one experiment apart (see :func:`load_results`)
+
+    @property
+    def rule(self) -> str:
+        model = self.config.get("model") or {}
+        if model.get("rule"):
+            return str(model["rule"])
+        # runs stored before rules were named carry the architecture as model.kind
+        return _LEGACY_KINDS.get(str(model.get("kind")), "unknown")
+
+    @property
+    def seed(self) -> int:
+        return int(self.config.get("seed", 0) or 0)
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.battery)
+
+    @property
+    def n_units(self) -> float:
+        v = self.get("activity.n_units")
+        return v if math.isfinite(v) else self.get("final.n_units")
+
+    @property
+    def avr(self) -> float:
+        v = self.get("activity.avr")
+        return v if math.isfinite(v) else self.get("final.avr")
+
+    @property
+    def activity_ratio(self) -> float:
+        v = self.get("activity.activity_ratio")
+        return v if math.isfinite(v) else self.get("final.activity_ratio")
+
+    @property
+    def code_type(self) -> str:
+        """``local``, ``sparse``, ``dense`` (or ``silent``) by :func:`~neurocode.metrics.activity.code_type`."""
+        avr, n = self.avr, self.n_units
+        if not (math.isfinite(avr) and math.isfinite(n) and n > 0):
+            return "unknown"
+        return _code_type(min(avr, n), int(n))
+
+    def param(self, dotted: str, default: Any = None) -> Any:
+        """A config entry by dotted key (``"model.l1"``), ``default`` when absent."""
+        node: Any = self.config
+        for p in dotted.split("."):
+            if not isinstance(node, Mapping) or p not in node:
+                return default
+            node = node[p]
+        return node
+
+    def get(self, key: str) -> Any:
+        """A number (or curve) by dotted key: ``final.<name>``, ``curves.<name>``,
+        ``<measure>.<name>`` of the battery, or a config entry; NaN when absent."""
+        head, _, rest = key.partition(".")
+        if head == "final":
+            v = self.final.get(rest)
+        elif head == "curves":
+            v = self.curves.get(rest)
+        elif head in self.battery:
+            v = self.battery[head].get(rest)
+        else:
+            v = self.param(key)
+        if v is None:
+            return float("nan")
+        if isinstance(v, np.ndarray):
+            return v
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v
+
+    def describe(self) -> str:
+        """``rule label`` for legends and tables, e.g. ``relu-l1-fc l1=0.0001``."""
+        return f"{self.rule} {self.label}".strip()
+
+
+def _distinct_labels(runs: list[RunResult]) -> list[str]:
+    """The run names, unless two runs of one experiment share one; then the config entries
+    that differ between them (``epochs=3``); then the file names."""
+    names = [r.run_name or r.path.stem for r in runs]
+    if len(set(names)) == len(names):
+        return names
+    flats = [_flat(r.config or {}) for r in runs]
+    keys = sorted({k for f in flats for k in f if len({repr(g.get(k)) for g in flats}) > 1})
+    labels = [",".join(f"{k.split('.')[-1]}={f.get(k)}" for k in keys) or n
+              for f, n in zip(flats, names)]
+    if len(set(labels)) < len(labels):
+        labels = [r.path.stem for r in runs]
+    return labels
+
+
+def load_results(results_dir: str | os.PathLike | Iterable[str | os.PathLike], *,
+                 measured_only: bool = False) -> list[RunResult]:
+    """Every complete run under ``results_dir`` (one folder or several), sorted by
+    experiment, then rule parameters, then seed. Unreadable files are skipped with a
+    warning (by :func:`neurocode.store.iter_runs`); a run whose battery cannot be read is
+    kept without one."""
+    dirs = [results_dir] if isinstance(results_dir, (str, os.PathLike)) else list(results_dir)
+    runs: list[RunResult] = []
+    for d in dirs:
+        for rec in iter_runs(d, status="complete"):
+            try:
+                battery = read_battery(rec.path)
+            except StoreError:
+                battery = {}
+            if measured_only and not battery:
+                continue
+            runs.append(RunResult(path=Path(rec.path), experiment=rec.experiment or Path(rec.path).parent.name,
+                                  run_name=rec.run_name or "", config=dict(rec.config or {}),
+                                  final={k: float(v) for k, v in (rec.final or {}).items()},
+                                  curves=dict(rec.curves or {}), battery=battery))
+    by_exp: dict[str, list[RunResult]] = {}
+    for r in runs:
+        by_exp.setdefault(r.experiment, []).append(r)
+    for group in by_exp.values():
+        for r, label in zip(group, _distinct_labels(group)):
+            r.label = label
+    runs.sort(key=_sort_key)
+    return runs
+
+
+def _num(v: Any) -> tuple[int, float | str]:
+    return (0, float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else (1, str(v))
+
+
+def _sort_key(r: RunResult) -> tuple:
+    model = r.config.get("model") or {}
+    params = tuple(_num(model[k]) for k in sorted(model) if k != "rule")
+    return (r.experiment, params, r.seed, r.label)
