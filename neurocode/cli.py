@@ -274,6 +274,22 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from neurocode.claims import evaluate_all
+    from neurocode.report import ReportError, summary_line, write_report
+    from neurocode.results import load_results
+
+    try:
+        html_path, md_path = write_report(args.results, args.out, figures_dir=args.figures)
+    except ReportError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    print(html_path)
+    print(md_path)
+    print(summary_line(evaluate_all(load_results(args.results))))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neurocode", description=__doc__.splitlines()[0].strip('`. '))
     sub = p.add_subparsers(dest="command", required=True)
@@ -336,6 +352,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--theory-units", type=int, default=1024, metavar="N",
                    help="units of the theory figure's codes (default 1024)")
     f.set_defaults(func=cmd_figures)
+
+    rp = sub.add_parser("report", help="write the claims ledger with computed verdicts and "
+                                       "the figures as one HTML page and its Markdown twin")
+    rp.add_argument("results", help="results folder (searched recursively for run files)")
+    rp.add_argument("--out", default="report", help="report folder (default: report)")
+    rp.add_argument("--figures", default=None, metavar="DIR",
+                    help="take the figures from DIR (the --out folder of `neurocode figures`) "
+                         "instead of drawing them")
+    rp.set_defaults(func=cmd_report)
     return p
 
 

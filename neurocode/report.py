@@ -1,0 +1,433 @@
+"""One report of a results folder: the runs it covers, the claims ledger, the figures.
+
+:func:`write_report` writes two files with the same content into ``out_dir``:
+
+* ``index.html``: one self-contained page (inline CSS, no script, nothing fetched from
+  elsewhere); figures are ``<img>`` elements pointing at ``figures/<stem>.png`` beside it;
+* ``report.md``: the Markdown twin, with the same figures by the same relative paths.
+
+The verdicts come from :mod:`neurocode.claims` (computed from the runs by stated rules), the
+runs from :func:`neurocode.results.load_results`, the figures from
+:func:`neurocode.figures.draw_all` (or from a folder of figures drawn before). The output
+depends on the results only: running it twice on the same results gives the same files.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from neurocode.claims import VERDICTS, Claim, Verdict, evaluate_all, verdict_counts
+from neurocode.results import RunResult, load_results
+
+__all__ = ["write_report", "ReportError", "SUMMARY_FIGURES", "BADGE_STYLE"]
+
+
+class ReportError(Exception):
+    """The report cannot be written (no results, unreadable figures folder)."""
+
+
+#: The sum-up figures shown at the end of the report (those that exist).
+SUMMARY_FIGURES = ("summary_properties", "summary_table", "theory_codes")
+
+#: Verdict badge colours from the Okabe-Ito palette (distinct under the common colour-vision
+#: deficiencies), each with its own symbol so colour is never the only cue.
+BADGE_STYLE = {
+    "supported": ("#0072B2", "#ffffff", "\u2713"),       # blue, check mark
+    "partly": ("#F0E442", "#000000", "\u25d0"),          # yellow, half circle
+    "not supported": ("#D55E00", "#000000", "\u2717"),   # vermillion, ballot x
+    "not tested": ("#ffffff", "#444444", "?"),            # white, dashed border
+}
+
+_CAPTIONS = {
+    "curves": "learning curves (test accuracy and AVR against iterations) per lambda",
+    "tradeoff": "accuracy against average activity (AVR) over the lambda grid",
+    "battery": "the code-property battery of the experiment's runs",
+    "fields": "receptive fields",
+    "summary_properties": "each property of the battery against the activity ratio, one "
+                          "point per run, coloured by rule",
+    "summary_table": "the battery's main numbers for every measured run",
+    "detail_capacity": "associative capacity against activity, with Willshaw's closed form",
+    "detail_fault": "readout accuracy against the fraction of silenced units",
+    "detail_interference": "false matches against unions and class overlap, with theory",
+    "detail_decoding": "accuracy against units observed; active synapses per stimulus",
+    "theory_codes": "random k-of-N codes measured against the closed forms",
+}
+
+
+def _caption(stem: str) -> str:
+    if stem in _CAPTIONS:
+        return f"{stem}: {_CAPTIONS[stem]}"
+    for suffix, text in _CAPTIONS.items():
+        if stem.endswith("_" + suffix):
+            return f"{stem}: {text} ({stem[: -len(suffix) - 1]})"
+    return stem
+
+
+# --- a tiny document model rendered twice ----------------------------------------------------
+
+@dataclass
+class _Heading:
+    level: int
+    text: str
+    anchor: str = ""
+    badge: str = ""
+
+
+@dataclass
+class _Para:
+    text: str
+    quote: bool = False
+    small: bool = False
+
+
+@dataclass
+class _List:
+    items: list[str]
+
+
+@dataclass
+class _Table:
+    columns: list[str]
+    rows: list[list[Any]]
+    cls: str = ""
+
+
+@dataclass
+class _Figure:
+    stem: str
+    caption: str
+
+
+@dataclass
+class _FigureRef:
+    stem: str
+    where: str
+    anchor: str
+
+
+@dataclass
+class _Badge:
+    verdict: str
+
+
+@dataclass
+class _Link:
+    text: str
+    anchor: str
+
+
+@dataclass
+class _Details:
+    summary: str
+    text: str
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "\u2013"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)) or hasattr(v, "__float__") and not isinstance(v, str):
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return str(v)
+        if not math.isfinite(x):
+            return "\u2013" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+        if x == int(x) and abs(x) < 1e7:
+            return str(int(x))
+        return f"{x:.4g}"
+    return str(v)
+
+
+def _md_text(s: str) -> str:
+    out = []
+    for ch in str(s):
+        if ch in "\\`*_[]<>|#":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _md_cell(v: Any) -> str:
+    if isinstance(v, _Badge):
+        return _md_badge(v.verdict)
+    if isinstance(v, _Link):
+        return f"[{_md_text(v.text)}](#{v.anchor})"
+    if isinstance(v, _Details):
+        return _md_text(v.text)
+    return _md_text(_fmt(v))
+
+
+def _md_badge(verdict: str) -> str:
+    return f"**{BADGE_STYLE[verdict][2]} {verdict}**"
+
+
+def _render_md(blocks: Sequence[Any]) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if isinstance(b, _Heading):
+            anchor = f'<a id="{b.anchor}"></a>\n' if b.anchor else ""
+            badge = f" {_md_badge(b.badge)}" if b.badge else ""
+            out.append(f"{anchor}{'#' * b.level} {_md_text(b.text)}{badge}\n")
+        elif isinstance(b, _Para):
+            text = _md_text(b.text)
+            out.append(("> " + text if b.quote else f"*{text}*" if b.small else text) + "\n")
+        elif isinstance(b, _List):
+            out.append("\n".join(f"- {_md_text(i)}" for i in b.items) + "\n")
+        elif isinstance(b, _Table):
+            lines = ["| " + " | ".join(_md_text(c) for c in b.columns) + " |",
+                     "|" + "|".join("---" for _ in b.columns) + "|"]
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            out.append("\n".join(lines) + "\n")
+        elif isinstance(b, _Figure):
+            out.append(f'<a id="fig-{b.stem}"></a>\n'
+                       f"![{_md_text(b.caption)}](figures/{b.stem}.png)\n\n"
+                       f"*Figure: {_md_text(b.caption)}*\n")
+        elif isinstance(b, _FigureRef):
+            out.append(f"*Figure {_md_text(b.stem)}: shown under "
+                       f"[{_md_text(b.where)}](#{b.anchor}).*\n")
+    return "\n".join(out)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:72rem;
+margin:2rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45;background:#fff}
+h1{font-size:1.7rem;border-bottom:2px solid #333;padding-bottom:.3rem}
+h2{font-size:1.3rem;margin-top:2.2rem;border-bottom:1px solid #bbb;padding-bottom:.2rem}
+h3{font-size:1.1rem;margin-top:1.5rem}
+table{border-collapse:collapse;margin:.8rem 0;font-size:.86rem;width:auto}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}
+th{background:#eef1f5}
+tr:nth-child(even) td{background:#fafafa}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:.1rem .5rem;border-radius:.8rem;font-weight:600;
+white-space:nowrap;font-size:.85rem;border:1px solid #333}
+.badge.not-tested{border-style:dashed}
+blockquote{margin:.6rem 0;padding:.3rem 1rem;border-left:4px solid #0072B2;background:#f4f8fb}
+figure{margin:1rem 0}
+figure img{max-width:min(100%,60rem);height:auto;border:1px solid #ddd}
+figcaption{font-size:.85rem;color:#444}
+.small{font-size:.85rem;color:#444}
+details summary{cursor:pointer;color:#0a4f80}
+table.ledger td:nth-child(2){min-width:14rem}
+"""
+
+
+def _html_badge(verdict: str) -> str:
+    bg, fg, sym = BADGE_STYLE[verdict]
+    cls = "badge " + verdict.replace(" ", "-")
+    return (f'<span class="{cls}" data-verdict="{html.escape(verdict)}" '
+            f'style="background:{bg};color:{fg}">{sym} {html.escape(verdict)}</span>')
+
+
+def _html_cell(v: Any) -> str:
+    if isinstance(v, _Badge):
+        return f"<td>{_html_badge(v.verdict)}</td>"
+    if isinstance(v, _Link):
+        return f'<td><a href="#{html.escape(v.anchor)}">{html.escape(v.text)}</a></td>'
+    if isinstance(v, _Details):
+        return (f"<td><details><summary>{html.escape(v.summary)}</summary>"
+                f"{html.escape(v.text)}</details></td>")
+    num = isinstance(v, (int, float)) and not isinstance(v, bool)
+    return f'<td{" class=num" if num else ""}>{html.escape(_fmt(v))}</td>'
+
+
+def _render_html(blocks: Sequence[Any], title: str) -> str:
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>{html.escape(title)}</title>", f"<style>{_CSS}</style>", "</head>",
+           "<body>"]
+    for b in blocks:
+        if isinstance(b, _Heading):
+            aid = f' id="{html.escape(b.anchor)}"' if b.anchor else ""
+            badge = " " + _html_badge(b.badge) if b.badge else ""
+            out.append(f"<h{b.level}{aid}>{html.escape(b.text)}{badge}</h{b.level}>")
+        elif isinstance(b, _Para):
+            if b.quote:
+                out.append(f"<blockquote>{html.escape(b.text)}</blockquote>")
+            else:
+                out.append(f'<p{" class=small" if b.small else ""}>{html.escape(b.text)}</p>')
+        elif isinstance(b, _List):
+            out.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in b.items) + "</ul>")
+        elif isinstance(b, _Table):
+            cls = f' class="{html.escape(b.cls)}"' if b.cls else ""
+            head = "".join(f"<th>{html.escape(c)}</th>" for c in b.columns)
+            body = "".join("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in b.rows)
+            out.append(f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif isinstance(b, _Figure):
+            src = html.escape(f"figures/{b.stem}.png")
+            out.append(f'<figure id="fig-{html.escape(b.stem)}"><img src="{src}" '
+                       f'alt="{html.escape("Figure: " + b.caption)}">'
+                       f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+        elif isinstance(b, _FigureRef):
+            out.append(f'<p class=small>Figure {html.escape(b.stem)}: shown under '
+                       f'<a href="#{html.escape(b.anchor)}">{html.escape(b.where)}</a>.</p>')
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+# --- content -----------------------------------------------------------------------------
+
+def _runs_table(runs: Sequence[RunResult]) -> _Table:
+    groups: dict[tuple[str, str], list[RunResult]] = {}
+    for r in runs:
+        groups.setdefault((r.experiment, r.rule), []).append(r)
+    rows = []
+    for (exp, rule), g in sorted(groups.items()):
+        budgets = []
+        for r in g:
+            it, ep = r.param("train.iterations"), r.param("train.epochs")
+            budgets.append(f"{it} iterations" if it is not None else
+                           f"{ep} epochs" if ep is not None else "\u2013")
+        seeds = sorted({r.seed for r in g})
+        rows.append([exp, rule, len(g), sum(r.measured for r in g),
+                     ", ".join(sorted(set(budgets))), ", ".join(str(s) for s in seeds),
+                     ", ".join(sorted({r.code_type for r in g}))])
+    return _Table(["experiment", "rule", "runs", "measured", "budget", "seeds", "code types"],
+                  rows)
+
+
+def _claim_anchor(c: Claim) -> str:
+    return f"claim-{c.id}"
+
+
+def _build(results_dir: Any, runs: Sequence[RunResult],
+           results: Sequence[tuple[Claim, Verdict]], figures: set[str]) -> tuple[str, list[Any]]:
+    from neurocode import __version__
+
+    title = "neurocode: the article's claims against the measurements"
+    counts = verdict_counts(results)
+    n_meas = sum(r.measured for r in runs)
+    b: list[Any] = [_Heading(1, title)]
+    b.append(_Para(f"Generated by neurocode {__version__} from the results folder "
+                   f"{os.fspath(results_dir)}: {len(runs)} complete runs, {n_meas} of them "
+                   f"measured by the code-property battery. The article is \"Sparse coding: a "
+                   f"simple exploration\" (ReLU networks with an L1 penalty on their "
+                   f"activations, on MNIST).", small=True))
+    b.append(_Para("Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ". Every "
+                   "verdict is computed from the stored runs by the rule stated with it; "
+                   "\"not tested\" means the results lack the runs the claim needs."))
+    b.append(_Heading(2, "Runs covered", "runs"))
+    b.append(_runs_table(runs))
+    b.append(_Heading(2, "Claims ledger", "ledger"))
+    rows = []
+    for c, v in results:
+        numbers = "; ".join(v.findings) if v.findings else (v.needs or "\u2013")
+        rows.append([c.id, _Link(c.title, _claim_anchor(c)), c.measurement, numbers,
+                     _Badge(v.verdict), _Details("rule", v.rule)])
+    b.append(_Table(["#", "claim", "measurement", "numbers", "verdict", "rule"], rows, "ledger"))
+    placed: dict[str, str] = {}
+    c_first: dict[str, Claim] = {}
+    for c, v in results:
+        b.append(_Heading(2, f"Claim {c.id}: {c.title}", _claim_anchor(c), v.verdict))
+        b.append(_Para(c.wording, quote=True))
+        b.append(_Para(f"Measurement: {c.measurement}."))
+        b.append(_Para(f"Rule: {v.rule}", small=True))
+        if v.findings:
+            b.append(_List(list(v.findings)))
+        if v.needs:
+            b.append(_Para(f"Not tested: the results lack {v.needs}."))
+        if v.rows:
+            b.append(_Table(list(v.columns), [list(r) for r in v.rows]))
+        for s in (s for s in v.figures if s in figures):
+            if s in placed:
+                b.append(_FigureRef(s, placed[s], _claim_anchor(c_first[s])))
+            else:
+                placed[s], c_first[s] = f"Claim {c.id}", c
+                b.append(_Figure(s, _caption(s)))
+        missing = [s for s in v.figures if s not in figures]
+        if missing:
+            b.append(_Para("Figures not drawn for these results: " + ", ".join(missing) + ".",
+                           small=True))
+    b.append(_Heading(2, "Sum-up figures", "summary"))
+    extra = [s for s in SUMMARY_FIGURES if s in figures]
+    extra += sorted(s for s in figures if s.endswith("_battery"))
+    for s in extra:
+        b.append(_FigureRef(s, placed[s], _claim_anchor(c_first[s])) if s in placed
+                 else _Figure(s, _caption(s)))
+    if not extra:
+        b.append(_Para("No sum-up figure was drawn for these results (they need measured "
+                       "runs: `neurocode measure RESULTS`)."))
+    return title, b
+
+
+def _needed_stems(available: set[str]) -> set[str]:
+    from neurocode.claims import CLAIMS
+
+    want = {s for c in CLAIMS for s in c.figures} | set(SUMMARY_FIGURES)
+    want |= {s for s in available if s.endswith("_battery")}
+    return want & available
+
+
+def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
+                 figures_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """Write ``out_dir/index.html`` and ``out_dir/report.md`` for the runs under ``results_dir``.
+
+    Parameters
+    ----------
+    results_dir : path
+        A results folder (searched recursively for complete run files).
+    out_dir : path
+        The report folder; created. Figures go to ``out_dir/figures``.
+    figures_dir : path or None
+        ``None``: draw the figures with :func:`neurocode.figures.draw_all` into
+        ``out_dir/figures``. A folder: copy the PNGs the report shows from it into
+        ``out_dir/figures`` (so the report folder is self-contained), drawing nothing.
+
+    Returns
+    -------
+    (html_path, md_path)
+
+    Raises
+    ------
+    ReportError
+        When ``results_dir`` holds no complete run, or ``figures_dir`` is not a folder.
+    """
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ReportError(f"{results_dir}: no such results folder (the --out folder of "
+                          f"`neurocode run`)")
+    runs = load_results(results_dir)
+    if not runs:
+        raise ReportError(f"{results_dir}: holds no complete run file; run an experiment "
+                          f"first (`neurocode run experiments/article_fc.yaml --out "
+                          f"{results_dir}`)")
+    out = Path(out_dir)
+    fig_out = out / "figures"
+    fig_out.mkdir(parents=True, exist_ok=True)
+    if figures_dir is None:
+        from neurocode.figures import draw_all
+
+        draw_all(results_dir, fig_out)
+    else:
+        src = Path(figures_dir)
+        if not src.is_dir():
+            raise ReportError(f"{src}: no such figures folder (the --out folder of "
+                              f"`neurocode figures`)")
+        for stem in sorted(_needed_stems({p.stem for p in src.glob("*.png")})):
+            target = fig_out / f"{stem}.png"
+            if (src / f"{stem}.png").resolve() != target.resolve():
+                shutil.copyfile(src / f"{stem}.png", target)
+    figures = {p.stem for p in fig_out.glob("*.png")}
+    results = evaluate_all(runs)
+    title, blocks = _build(results_dir, runs, results, figures)
+    html_path, md_path = out / "index.html", out / "report.md"
+    html_path.write_text(_render_html(blocks, title), encoding="utf-8")
+    md_path.write_text(_render_md(blocks), encoding="utf-8")
+    return html_path, md_path
+
+
+def summary_line(results: Sequence[tuple[Claim, Verdict]]) -> str:
+    """``12 claims: 5 supported, 4 partly, 2 not supported, 1 not tested``."""
+    counts = verdict_counts(results)
+    return f"{len(results)} claims: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
