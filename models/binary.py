@@ -142,7 +142,10 @@ class KofN(CodingRule):
     ``random_state``. The codes are binary, with the k-of-N scheme of the sparse-coding theory
     (Willshaw, Buneman & Longuet-Higgins 1969, Nature 222, 960-962; Palm 1980, Biol. Cybern. 36,
     19-31). A silenced unit cannot be among the ``k`` winners (the top-``k`` runs over alive
-    units only); with fewer than ``k`` alive units all of them fire.
+    units only); with fewer than ``k`` alive units all of them fire. With ``silenced="dropped"``
+    the winners are chosen over all units and the silenced ones are then set to 0, so a code
+    loses each of its ``k`` units independently, as in the theory's binomial survival
+    (:func:`neurocode.metrics.fault.kofn_survival_theory`).
 
     Examples
     --------
@@ -165,6 +168,11 @@ class KofN(CodingRule):
         "mode": Param(str, "projection", choices=("projection", "random"),
                       doc="projection: top-k of a fixed random projection of the stimulus; "
                           "random: a random code per distinct stimulus (seeded by its hash)"),
+        "silenced": Param(str, "replaced", choices=("replaced", "dropped"),
+                          doc="what a silenced unit does to a code: replaced (the top-k runs "
+                              "over alive units, a winner-take-all circuit that re-competes) or "
+                              "dropped (the intact code with the silenced units set to 0: the "
+                              "k-of-N theory's unit loss, a binomial survival of the k units)"),
         "center": Param(bool, True, doc="projection mode: subtract the training mean before "
                                         "projecting (otherwise the mean stimulus biases which "
                                         "units win for every input)"),
@@ -201,4 +209,6 @@ class KofN(CodingRule):
         return out
 
     def _encode(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.silenced == "dropped":
+            return top_k_codes(self._priority(X), int(self.k_)) * mask
         return top_k_codes(self._priority(X), int(self.k_), mask)

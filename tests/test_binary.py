@@ -60,7 +60,8 @@ def _overlap_matches_hypergeometric(codes: np.ndarray, k: int) -> None:
     assert abs(ov.mean() - k * k / N) < 6 * math.sqrt(pmf @ (np.arange(k + 1) - k * k / N) ** 2 / half)
 
 
-@pytest.mark.parametrize("extra", [{}, {"mode": "random"}, {"preset": "dense"}, {"center": False}])
+@pytest.mark.parametrize("extra", [{}, {"mode": "random"}, {"preset": "dense"}, {"center": False},
+                                   {"silenced": "dropped"}])
 def test_kofn_passes_the_conformance_suite(extra):
     check_rule(KofN(**KofN.test_params, **extra))
 
@@ -92,6 +93,27 @@ def test_silenced_units_cannot_win(mode):
     np.testing.assert_array_equal(codes, expected)
     few = mask & (np.cumsum(mask) <= 3)  # 3 alive < k: all of them fire
     assert np.all(rule.encode(X, unit_mask=few) == few)
+
+
+@pytest.mark.parametrize("k,theta", [(1, 1), (10, 1), (10, 3)])
+def test_dropped_units_follow_the_hypergeometric_survival_law(k, theta):
+    # silenced="dropped": a code keeps its winners, minus the silenced ones, so the number of
+    # an item's k units that survive m silenced units of N is hypergeometric (scipy's, not ours)
+    from scipy.stats import hypergeom
+
+    N, n_items = 200, 4000
+    X = np.random.default_rng(0).standard_normal((n_items, 20))
+    rule = KofN(n_units=N, k=k, mode="random", silenced="dropped", random_state=0).fit(X)
+    intact = rule.encode(X)
+    rng = np.random.default_rng(1)
+    for m in (50, 100, 150):
+        mask = np.ones(N, dtype=bool)
+        mask[rng.choice(N, m, replace=False)] = False
+        codes = rule.encode(X, unit_mask=mask)
+        np.testing.assert_array_equal(codes, intact * mask)  # nothing re-competes
+        survived = (codes.sum(axis=1) >= theta).mean()
+        p = hypergeom.sf(theta - 1, N, N - m, k)
+        assert abs(survived - p) < 5 * math.sqrt(p * (1 - p) / n_items) + 1e-9
 
 
 @pytest.mark.parametrize("n", [1, 2, 16, 784, 1000, 2048])
