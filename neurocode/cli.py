@@ -27,18 +27,10 @@ def _err(msg: str) -> None:
     print(f"neurocode: error: {msg}", file=sys.stderr)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _check_run_options(args: argparse.Namespace) -> None:
     from neurocode import config as cfgmod
-    from neurocode.data import DATASETS, load_mnist
-    from neurocode.runner import run_sweep, tensorboard_available
+    from neurocode.runner import tensorboard_available
 
-    raw = cfgmod.load_yaml(args.config)
-    overrides = cfgmod.parse_set(args.set)
-    if args.seed is not None:
-        overrides["seed"] = args.seed
-    if args.data_dir is not None:
-        overrides["data.data_dir"] = args.data_dir
-    specs = cfgmod.resolve(raw, overrides)
     if args.device == "cuda":
         import torch
 
@@ -48,11 +40,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.tensorboard and not tensorboard_available():
         raise cfgmod.ConfigError("--tensorboard needs the tensorboard package: "
                                  "pip install 'neurocode[tensorboard]'")
-    for ds, dd in sorted({(s.get("data.dataset"), s.get("data.data_dir")) for s in specs},
-                         key=str):
-        if ds in DATASETS:  # fail on missing or damaged data before anything trains
-            for split in ("train", "test"):  # (downloads, where allowed; cached for the runs)
-                load_mnist(ds, split=split, data_dir=dd)
     if args.workers is not None and args.workers < 1:
         raise cfgmod.ConfigError(f"--workers must be >= 1, got {args.workers}")
     if args.scheduler and args.executor != "dask":
@@ -63,7 +50,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ImportError:
             raise cfgmod.ConfigError("--executor dask needs Dask distributed: "
                                      "pip install 'neurocode[dask]'") from None
-    out = Path(args.out) / specs[0].experiment
+
+
+def _check_data(specs) -> None:
+    """Fail on missing or damaged data before anything trains (downloads, where allowed,
+    are cached for the runs)."""
+    from neurocode.data import DATASETS, load_mnist
+
+    for ds, dd in sorted({(s.get("data.dataset"), s.get("data.data_dir")) for s in specs},
+                         key=str):
+        if ds in DATASETS:
+            for split in ("train", "test"):
+                load_mnist(ds, split=split, data_dir=dd)
+
+
+def _writable(out: Path) -> bool:
     try:  # a folder we cannot write to fails here, before anything trains
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}"
@@ -72,7 +73,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     except OSError as exc:
         _err(f"cannot write run files to {out}: {exc.strerror or exc}. "
              f"Choose another --out folder")
-        return EXIT_FAILED
+        return False
+    return True
+
+
+def _sweep(specs, args: argparse.Namespace, out: Path) -> int:
+    from neurocode.runner import run_sweep
+
     print(f"{len(specs)} run(s) of {specs[0].experiment} -> {out}", flush=True)
     try:
         summary = run_sweep(specs, args.out, executor=args.executor, workers=args.workers,
@@ -81,10 +88,76 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _err(f"interrupted; finished runs are kept under {out}. "
              f"Run the same command again to resume: complete runs are skipped.")
-        return EXIT_INTERRUPTED
+        raise
     for line in summary.lines():
         print(line)
     return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from neurocode import config as cfgmod
+    from neurocode.suite import is_suite
+
+    raw = cfgmod.load_yaml(args.config)
+    overrides = cfgmod.parse_set(args.set)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if is_suite(raw):
+        return _run_suite(raw, overrides, args)
+    if args.data_dir is not None:
+        overrides["data.data_dir"] = args.data_dir
+    specs = cfgmod.resolve(raw, overrides)
+    _check_run_options(args)
+    _check_data(specs)
+    out = Path(args.out) / specs[0].experiment
+    if not _writable(out):
+        return EXIT_FAILED
+    try:
+        return _sweep(specs, args, out)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _run_suite(raw: dict, overrides: dict, args: argparse.Namespace) -> int:
+    """Run every part of a suite, then measure its runs (see :mod:`neurocode.suite`)."""
+    import time
+
+    from neurocode.runner import run_path
+    from neurocode.suite import resolve_suite
+
+    if args.data_dir is not None:
+        for p in raw.get("parts") or []:  # every part's data from that folder
+            if isinstance(p, dict):
+                p.setdefault("set", {})
+                if isinstance(p["set"], dict):
+                    p["set"]["data.data_dir"] = args.data_dir
+    suite = resolve_suite(raw, args.config, overrides)
+    _check_run_options(args)
+    _check_data([s for p in suite.parts for s in p.specs])
+    for part in suite.parts:
+        if not _writable(Path(args.out) / part.name):
+            return EXIT_FAILED
+    print(f"suite {suite.name} (budget {suite.budget}): {len(suite.parts)} experiment(s), "
+          f"{suite.n_runs} run(s) -> {args.out}", flush=True)
+    failed = 0
+    t0 = time.perf_counter()
+    try:
+        for i, part in enumerate(suite.parts, 1):
+            print(f"== [{i}/{len(suite.parts)}] {part.name} "
+                  f"({time.perf_counter() - t0:.0f} s into the suite)", flush=True)
+            failed += _sweep(part.specs, args, Path(args.out) / part.name) != EXIT_OK
+            if part.measure is not None:
+                paths = [run_path(args.out, s) for s in part.specs]
+                failed += _measure_pool(paths, threshold=float(part.measure["threshold"]),
+                                        max_stimuli=int(part.measure["max_stimuli"]),
+                                        data_dir=args.data_dir, workers=args.workers) > 0
+    except KeyboardInterrupt:
+        _err(f"suite interrupted; finished runs and batteries are kept under {args.out}. "
+             f"Run the same command again to resume.")
+        return EXIT_INTERRUPTED
+    print(f"suite {suite.name} finished in {time.perf_counter() - t0:.0f} s"
+          + (f"; {failed} part(s) had failures (see above)" if failed else ""), flush=True)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
@@ -115,34 +188,99 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
-    from neurocode.data.prepare import load_data
-    from neurocode.metrics.battery import run_battery
-    from neurocode.rules import load_rule
-    from neurocode.store import StoreError, read_battery, read_run, run_status, write_battery
-
     from neurocode.config import ConfigError
 
     if not (args.threshold >= 0 and args.threshold < float("inf")):
         raise ConfigError(f"--threshold must be a finite number >= 0, got {args.threshold}")
     if args.max_stimuli < 1:
         raise ConfigError(f"--max-stimuli must be >= 1, got {args.max_stimuli}")
-    failed = 0
     try:
         paths = _run_files_of(args.targets, args)
     except KeyboardInterrupt:
         _err("interrupted; rerun the same command to resume")
         return EXIT_INTERRUPTED
+    try:
+        failed = _measure_paths(paths, threshold=args.threshold, max_stimuli=args.max_stimuli,
+                                seed=args.seed, force=args.force, data_dir=args.data_dir)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _measure_one(path: Path, threshold: float, max_stimuli: int, data_dir: str | None) -> int:
+    """One run's battery in a worker process (one torch thread), its output kept short."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    with threadpool_limits(1):  # one BLAS thread per process: the processes share the cores
+        return _measure_paths([path], threshold=threshold, max_stimuli=max_stimuli,
+                              seed=None, force=False, data_dir=data_dir, quiet_skips=True,
+                              steps=False)
+
+
+def _measure_pool(paths: list[Path], *, threshold: float, max_stimuli: int,
+                  data_dir: str | None, workers: int | None) -> int:
+    """Measure the unmeasured complete runs among ``paths``, on ``workers`` processes (one
+    per core by default); the number that failed."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    import multiprocessing
+
+    from neurocode.store import read_battery, run_status
+    from neurocode.sweep import default_workers
+
+    todo = [p for p in paths if run_status(p, verify=False) == "complete" and not read_battery(p)]
+    workers = min(workers or default_workers(), len(todo))
+    if workers <= 1:
+        return _measure_paths(todo, threshold=threshold, max_stimuli=max_stimuli, seed=None,
+                              force=False, data_dir=data_dir, quiet_skips=True)
+    print(f"measuring {len(todo)} run(s) on {workers} processes", flush=True)
+    failed = 0
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {p: pool.submit(_measure_one, p, threshold, max_stimuli, data_dir) for p in todo}
+        for p, fut in futures.items():
+            try:
+                failed += fut.result()
+            except BrokenProcessPool:
+                _err(f"{p}: the measuring process died; its file is unchanged. Run the same "
+                     f"command again to measure it")
+                failed += 1
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return failed
+
+
+def _measure_paths(paths: list[Path], *, threshold: float, max_stimuli: int, seed: int | None,
+                   force: bool, data_dir: str | None, quiet_skips: bool = False,
+                   steps: bool = True) -> int:
+    """Run the battery on each complete run file that has none (every one with ``force``);
+    the number of files that could not be measured. Raises KeyboardInterrupt (after saying
+    so) when interrupted: the file being measured is unchanged."""
+    from neurocode.data.prepare import load_data
+    from neurocode.metrics.battery import run_battery
+    from neurocode.rules import load_rule
+    from neurocode.store import StoreError, read_battery, read_run, run_status, write_battery
+
+    failed = 0
     for path in paths:
         status = run_status(path)
         if status in ("missing", "corrupt"):
+            if quiet_skips and status == "missing":
+                continue  # a suite's run that failed before writing: reported by the sweep
             _err(f"{path}: {status} run file, not measured; rerun its config to rebuild it")
             failed += 1
             continue
         if status != "complete":
-            print(f"{path}: skipped (status {status}: only complete runs are measured)")
+            if not quiet_skips:
+                print(f"{path}: skipped (status {status}: only complete runs are measured)")
             continue
-        if read_battery(path) and not args.force:
-            print(f"{path}: already measured, skipped (--force measures again)")
+        if read_battery(path) and not force:
+            if not quiet_skips:
+                print(f"{path}: already measured, skipped (--force measures again)")
             continue
         try:
             rec = read_run(path)
@@ -152,20 +290,21 @@ def cmd_measure(args: argparse.Namespace) -> int:
             failed += 1
             continue
         run_seed = int(rec.attrs.get("seed", 0))
-        seed = run_seed if args.seed is None else args.seed
         data_cfg = dict(rec.config["data"])
-        if args.data_dir is not None:
-            data_cfg["data_dir"] = args.data_dir
+        if data_dir is not None:
+            data_cfg["data_dir"] = data_dir
         data = load_data(data_cfg, seed=run_seed)  # the run's own data
-        print(f"{path}: measuring {rule.name} ({rule.n_units} units)", flush=True)
+        if steps:
+            print(f"{path}: measuring {rule.name} ({rule.n_units} units)", flush=True)
         try:
-            results = run_battery(rule, data, threshold=args.threshold,
-                                  max_stimuli=args.max_stimuli, random_state=seed,
-                                  progress=lambda m: print(f"  {m}", flush=True))
+            results = run_battery(rule, data, threshold=threshold, max_stimuli=max_stimuli,
+                                  random_state=run_seed if seed is None else seed,
+                                  progress=(lambda m: print(f"  {m}", flush=True)) if steps
+                                  else None)
         except KeyboardInterrupt:
             _err(f"interrupted while measuring {path}; its file is unchanged. "
                  f"Rerun the same command to resume")
-            return EXIT_INTERRUPTED
+            raise
         except Exception as exc:  # one rule's failure does not stop the others
             _err(f"{path}: the battery failed: {type(exc).__name__}: {exc}")
             failed += 1
@@ -180,8 +319,10 @@ def cmd_measure(args: argparse.Namespace) -> int:
             parts.append(f"Willshaw M* {results['willshaw']['capacity']:.0f}")
         meta = results["_meta"]
         total = sum(v for k, v in meta.items() if k.startswith("seconds_"))
-        print(f"  {', '.join(parts)} ({total:.0f} s) -> {path}:battery/")
-    return EXIT_FAILED if failed else EXIT_OK
+        print(f"{'  ' if steps else f'{path.parent.name}/{path.name}: measured, '}"
+              f"{', '.join(parts)} ({total:.0f} s)" + (f" -> {path}:battery/" if steps else ""),
+              flush=True)
+    return failed
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -245,29 +386,16 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from neurocode.figures.article import draw_article_figures
-    from neurocode.figures.battery import draw_battery_figures, draw_theory_figure
+    from neurocode.figures import draw_all
 
     if not Path(args.results).is_dir():
         _err(f"{args.results}: no such results folder (the --out folder of `neurocode run`)")
         return EXIT_FAILED
-    paths: list[Path] = []
-    try:
-        paths += draw_article_figures(args.results, args.out)
-    except ValueError as exc:
-        article_missing = str(exc)
-    else:
-        article_missing = ""
-    paths += draw_battery_figures(args.results, args.out)
-    if args.fields:
-        from neurocode.figures.fields import draw_fields_figures
-
-        paths += draw_fields_figures(args.results, args.out)
-    if args.theory:
-        paths += draw_theory_figure(args.out, n_units=args.theory_units)
+    paths = draw_all(args.results, args.out, theory=args.theory, fields=args.fields,
+                     theory_units=args.theory_units)
     if not paths:
-        _err(f"nothing to draw: {article_missing}; or run `neurocode measure {args.results}` "
-             f"for the battery's figures")
+        _err(f"nothing to draw: {args.results} holds no complete run with learning curves "
+             f"or a battery; run an experiment, then `neurocode measure {args.results}`")
         return EXIT_FAILED
     for p in paths:
         print(p)
@@ -344,11 +472,13 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("figures", help="draw the article's and the battery's figures from stored runs")
     f.add_argument("results", help="results folder (searched recursively for run files)")
     f.add_argument("--out", default="figures", help="output folder (default: figures)")
-    f.add_argument("--fields", action="store_true",
-                   help="also draw the receptive fields of every run whose rule has them")
-    f.add_argument("--theory", action="store_true",
-                   help="also draw theory_codes: random k-of-N codes measured against the "
-                        "closed forms (capacity over k, unions, survival; a few seconds)")
+    f.add_argument("--fields", action=argparse.BooleanOptionalAction, default=True,
+                   help="draw the receptive fields of every run whose rule has them "
+                        "(default; --no-fields skips them)")
+    f.add_argument("--theory", action=argparse.BooleanOptionalAction, default=True,
+                   help="draw theory_codes: random k-of-N codes measured against the closed "
+                        "forms (capacity over k, unions, survival; a few seconds; default; "
+                        "--no-theory skips it)")
     f.add_argument("--theory-units", type=int, default=1024, metavar="N",
                    help="units of the theory figure's codes (default 1024)")
     f.set_defaults(func=cmd_figures)
