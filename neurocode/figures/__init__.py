@@ -1,0 +1,53 @@
+"""Figures, drawn from stored results only (never by training anything).
+
+:func:`draw_all` is what ``neurocode figures`` and ``neurocode report`` call: every figure the
+stored runs under a results folder allow, written as PNG and SVG into one folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["draw_all"]
+
+
+def draw_all(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *, theory: bool = True,
+             fields: bool = True, theory_units: int = 1024) -> list[Path]:
+    """Draw every figure the complete runs under ``results_dir`` allow into ``out_dir``.
+
+    * the article's figures per experiment with learning curves (``<experiment>_curves``,
+      ``<experiment>_tradeoff``; :mod:`neurocode.figures.article`);
+    * the battery's figures per measured experiment (``<experiment>_battery``;
+      :mod:`neurocode.figures.battery`);
+    * the comparison across rules (``summary_properties``, ``summary_table``,
+      ``detail_capacity``, ``detail_fault``, ``detail_interference``, ``detail_decoding``;
+      :mod:`neurocode.figures.summary`) when some run was measured;
+    * receptive fields of every run whose rule has them (``fields=True``);
+    * random k-of-N codes against the closed forms (``theory_codes``, ``theory=True``).
+
+    Returns the written paths (PNG and SVG of each figure); an empty list when the folder
+    holds nothing to draw.
+    """
+    from neurocode.figures.article import draw_article_figures
+    from neurocode.figures.battery import draw_battery_figures, draw_theory_figure
+
+    paths: list[Path] = []
+    try:
+        paths += draw_article_figures(results_dir, out_dir)
+    except ValueError:  # no run with learning curves
+        pass
+    paths += draw_battery_figures(results_dir, out_dir)
+    try:
+        from neurocode.figures.summary import draw_summary_figures
+    except ImportError:  # pragma: no cover - the module is part of the package
+        draw_summary_figures = None
+    if draw_summary_figures is not None:
+        paths += draw_summary_figures(results_dir, out_dir)
+    if fields:
+        from neurocode.figures.fields import draw_fields_figures
+
+        paths += draw_fields_figures(results_dir, out_dir)
+    if theory and paths:
+        paths += draw_theory_figure(out_dir, n_units=theory_units)
+    return paths
