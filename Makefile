@@ -1,13 +1,13 @@
 # Two entry points that work on a fresh machine (see README.md):
-#   make demo   set up .venv, run the article's FC experiment on a short budget, measure its
-#               codes with the battery, draw the figures
+#   make demo   the main job: set up .venv, run the comparison of local, sparse and dense
+#               codes (experiments/code_types.yaml) on its default budget, then draw figures/
+#               and write report/ (the claims ledger)
 #   make test   set up .venv and run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # The CPU build of torch. On a machine with a GPU, set TORCH_SPEC to the build you want
 # (or install torch yourself first); neurocode itself only asks for torch>=2.2.
 TORCH_SPEC ?= torch==2.13.0
-DEMO_ITERATIONS ?= 2000
 
 # Use the project's MNIST copy where it sits beside the checkout; elsewhere the loader
 # searches NEUROCODE_DATA, ~/.cache/neurocode and /usr/share/datasets, then downloads.
@@ -27,9 +27,9 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/neurocode run experiments/article_fc.yaml --set train.iterations=$(DEMO_ITERATIONS) --out results/demo
-	$(VENV)/bin/neurocode measure results/demo/article_fc
-	$(VENV)/bin/neurocode figures results/demo --out results/demo/figures --theory
+	$(VENV)/bin/neurocode run experiments/code_types.yaml --out results
+	$(VENV)/bin/neurocode figures results --out figures
+	$(VENV)/bin/neurocode report results --out report --figures figures
 
 test: setup
 	$(PY) -m pytest -q
@@ -37,12 +37,12 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_train.py
 
-# The article's full budgets (hours on 2 cores): results/ then figures/.
+# The comparison at the article's full budgets (hours on 2 cores): results-full/, then the
+# figures/ (committed) and report/.
 full: setup
-	$(VENV)/bin/neurocode run experiments/article_fc.yaml --out results
-	$(VENV)/bin/neurocode run experiments/article_cnn.yaml --out results
-	$(VENV)/bin/neurocode run experiments/article_ae.yaml --out results
-	$(VENV)/bin/neurocode figures results --out figures
+	$(VENV)/bin/neurocode run experiments/code_types.yaml --set budget=full --out results-full
+	$(VENV)/bin/neurocode figures results-full --out figures
+	$(VENV)/bin/neurocode report results-full --out report --figures figures
 
 clean:
-	rm -rf $(VENV) results
+	rm -rf $(VENV) results results-full report
