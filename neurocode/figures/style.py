@@ -1,0 +1,162 @@
+"""One look for every comparison figure: a fixed colour and marker per coding rule, legend
+labels that name the rule and its parameter, and axis labels with their units.
+
+Colours are colour-blind safe: the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal
+Design") first, then Paul Tol's "muted" scheme (Tol 2021, SRON/EPS/TN/09-002) for the rules
+past eight; each rule also has its own marker, so two rules never depend on colour alone.
+A rule not listed (a plugin) gets a deterministic colour and marker from a CRC-32 of its name,
+so it looks the same in every figure and every session::
+
+    >>> rule_style("kwta")
+    RuleStyle(colour='#E69F00', marker='^')
+    >>> rule_style("my-plugin") == rule_style("my-plugin")
+    True
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["OKABE_ITO", "TOL_MUTED", "RULE_STYLES", "RuleStyle", "rule_style", "rule_colour",
+           "rule_marker", "format_number", "param_label", "run_legend", "AXIS_LABELS",
+           "RANK_COLOURS", "CODE_TYPE_SHADES"]
+
+#: Okabe & Ito (2008): blue, orange, bluish green, vermillion, reddish purple, sky blue,
+#: yellow, black.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+             "#000000")
+#: Paul Tol's muted scheme: indigo, cyan, teal, green, olive, sand, rose, wine, purple.
+TOL_MUTED = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
+             "#882255", "#AA4499")
+
+
+@dataclass(frozen=True)
+class RuleStyle:
+    colour: str
+    marker: str
+
+
+#: The built-in rules. kofn (random k-of-N codes, the theory's own object) is black.
+RULE_STYLES: dict[str, RuleStyle] = {
+    "relu-l1-fc": RuleStyle("#0072B2", "o"),
+    "relu-l1-cnn": RuleStyle("#56B4E9", "s"),
+    "relu-l1-conv-ae": RuleStyle("#332288", "D"),
+    "kofn": RuleStyle("#000000", "P"),
+    "kwta": RuleStyle("#E69F00", "^"),
+    "lca": RuleStyle("#009E73", "v"),
+    "foldiak": RuleStyle("#CC79A7", "<"),
+    "oja": RuleStyle("#D55E00", ">"),
+    "sanger": RuleStyle("#882255", "h"),
+    "diehl-cook": RuleStyle("#44AA99", "*"),
+    "sailnet": RuleStyle("#999933", "p"),
+    "hopfield": RuleStyle("#AA4499", "d"),
+    "willshaw": RuleStyle("#CC6677", "8"),
+}
+
+_FALLBACK_COLOURS = ("#88CCEE", "#117733", "#DDCC77", "#F0E442", "#4477AA", "#EE6677",
+                     "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
+_FALLBACK_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "p", "h", "<", ">", "*")
+
+
+def rule_style(rule: str) -> RuleStyle:
+    """The colour and marker of ``rule``: fixed for built-in rules, from the name's CRC-32
+    otherwise (the same in every figure and session)."""
+    if rule in RULE_STYLES:
+        return RULE_STYLES[rule]
+    h = zlib.crc32(str(rule).encode("utf-8"))
+    return RuleStyle(_FALLBACK_COLOURS[h % len(_FALLBACK_COLOURS)],
+                     _FALLBACK_MARKERS[(h // len(_FALLBACK_COLOURS)) % len(_FALLBACK_MARKERS)])
+
+
+def rule_colour(rule: str) -> str:
+    return rule_style(rule).colour
+
+
+def rule_marker(rule: str) -> str:
+    return rule_style(rule).marker
+
+
+def format_number(v: Any) -> str:
+    """Compact numbers for legends: ``1e-4``, ``5e-5``, ``0.5``, ``8``, ``2.7e-3``."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    if v == 0:
+        return "0"
+    if float(v).is_integer() and abs(v) < 1e5:
+        return str(int(v))
+    if 1e-2 <= abs(v) < 1e4:
+        return f"{v:.3g}"
+    mant, exp = f"{v:.1e}".split("e")
+    mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}e{int(exp)}"
+
+
+#: How a config key reads in a legend: the article's lambda as the Greek letter.
+_PARAM_NAMES = {"l1": "λ", "lam": "λ", "lambda": "λ"}
+
+#: The parameter that tells a rule's runs apart, when its runs' labels do not say.
+_RULE_PARAMS = {
+    "relu-l1-fc": ("l1",), "relu-l1-cnn": ("l1",), "relu-l1-conv-ae": ("decoder", "l1"),
+    "kofn": ("preset", "k"), "kwta": ("k",), "lca": ("lam",),
+}
+
+_SEED = re.compile(r"(^|,)\s*seed=[^,]*")
+
+
+def param_label(label: str, rule: str = "", model: dict | None = None) -> str:
+    """The parameter part of a legend: the run label without its seed, ``l1=0.0001`` as
+    ``λ=1e-4``; empty when nothing is left. ``model`` (the run's ``config["model"]``) gives
+    the rule's own parameter when the label is not a ``key=value`` list (one run alone)."""
+    label = _SEED.sub("", label or "").strip(", ")
+    parts = [p.strip() for p in label.split(",") if p.strip()]
+    if parts and all("=" in p for p in parts):
+        out = []
+        for p in parts:
+            k, _, v = p.partition("=")
+            try:
+                v = format_number(float(v))
+            except ValueError:
+                pass
+            out.append(f"{_PARAM_NAMES.get(k, k)}={v}")
+        return ", ".join(out)
+    model = model or {}
+    keys = [k for k in _RULE_PARAMS.get(rule, ()) if model.get(k) is not None]
+    if keys:
+        return ", ".join(f"{_PARAM_NAMES.get(k, k)}={format_number(model[k])}" for k in keys)
+    return "" if label in ("", "run") else label
+
+
+def run_legend(rule: str, label: str, model: dict | None = None) -> str:
+    """``"kwta k=8"``, ``"relu-l1-fc λ=1e-4"``, ``"sailnet"``."""
+    p = param_label(label, rule, model)
+    return f"{rule} {p}".strip()
+
+
+#: Axis labels, units in parentheses.
+AXIS_LABELS = {
+    "activity_ratio": "activity ratio a = AVR / N (fraction of units active per stimulus)",
+    "capacity_bits": "Willshaw bits per synapse at capacity (bits)",
+    "capacity": "Willshaw capacity M* (patterns stored)",
+    "fault_auc": "fault tolerance: normalised accuracy AUC over 0-100 % silenced",
+    "false_match": "false-match probability",
+    "top2": "top-2 accuracy of two superposed digits",
+    "m_fraction_90": "fraction of units observed for 90 % of full accuracy (m90 / N)",
+    "active_synapses": "active synapses per stimulus (synapses)",
+    "treves_rolls": "population sparseness (Treves-Rolls, 0-1)",
+    "dead_fraction": "dead units (fraction of N)",
+    "silenced": "fraction of units silenced",
+    "stored": "patterns stored M",
+    "recall_error": "recall error (wrong units / N)",
+    "union_size": "codes superposed in the union M",
+    "observed": "fraction of units observed m / N",
+    "norm_accuracy": "(accuracy - chance) / (intact - chance)",
+}
+
+#: Rank colours of the table, best first: ColorBrewer YlGnBu (sequential, colour-blind safe).
+RANK_COLOURS = ("#2c7fb8", "#7fcdbb", "#edf8b1")
+
+#: Background shades of the local / sparse / dense bands (light greys, darker = sparser).
+CODE_TYPE_SHADES = {"local": "#d9d9d9", "sparse": "#f0f0f0", "dense": "#ffffff"}
