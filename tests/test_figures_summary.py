@@ -151,6 +151,7 @@ def test_legends_name_rule_and_parameter(figs):
     texts = [t.get_text() for t in figs["summary_properties"].legends[0].get_texts()]
     assert "kwta k=8 (2 seeds)" in texts
     assert "kofn k=1 (2 seeds)" in texts
+    assert texts.index("relu-l1-fc λ=0") > texts.index("relu-l1-fc λ=1e-4")  # by activity
     assert "relu-l1-fc λ=1e-4" in texts and "relu-l1-fc λ=0" in texts
     assert "sailnet" in texts and "my-plugin alpha=2" in texts
     for stem in STEMS[2:]:

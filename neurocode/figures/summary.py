@@ -57,8 +57,9 @@ Figures (:func:`summary_figures`; :func:`draw_summary_figures` writes them as PN
 * ``detail_capacity``, ``detail_fault``, ``detail_interference``, ``detail_decoding``: the
   curves behind four of those numbers, one panel per code type (local, sparse, dense), one line
   per configuration (mean over seeds when they share the x values), theory in grey:
-  Willshaw recall error against patterns stored (theory: ``willshaw.theory_error``, random
-  codes with the run's ``N`` and mean ``k``); normalised accuracy against the fraction
+  Willshaw recall error per active unit (``error N / k``: the battery's tolerance is 0.1,
+  dotted) against patterns stored (theory: ``willshaw.theory_error``, random codes with the
+  run's ``N`` and mean ``k``); normalised accuracy against the fraction
   silenced (theory: a local code's diagonal ``1 - f``, and ``1 - f^k`` for an item that needs
   any one of ``k = log2 N`` units); false-match probability against the number of codes in a
   union (theory: ``unions.theory_false_match``); normalised accuracy against the fraction of
@@ -90,6 +91,7 @@ from neurocode.figures.article import save_figures
 from neurocode.figures.style import (
     AXIS_LABELS,
     RANK_COLOURS,
+    RULE_STYLES,
     rule_style,
     run_legend,
 )
@@ -261,14 +263,26 @@ def _config_key(run: RunResult) -> str:
     return json.dumps(cfg, sort_keys=True, default=str)
 
 
+def _legend(r: RunResult) -> str:
+    """:func:`~neurocode.figures.style.run_legend`; a k-of-N preset names its k
+    (``kofn k=10 (sparse)``)."""
+    model = r.config.get("model") or {}
+    if model.get("preset") and math.isfinite(r.avr):
+        return f"{r.rule} k={int(round(r.avr))} ({model['preset']})"
+    return run_legend(r.rule, r.label, model)
+
+
 def _groups(runs: Sequence[RunResult]) -> list[_Group]:
     groups: dict[tuple, _Group] = {}
     for r in runs:
         key = (r.experiment, r.rule, _config_key(r))
         if key not in groups:
-            groups[key] = _Group(r.rule, run_legend(r.rule, r.label, r.config.get("model")))
+            groups[key] = _Group(r.rule, _legend(r))
         groups[key].runs.append(r)
-    out = list(groups.values())
+    # by rule (built-in order, then plugins by name), then by activity
+    order = {name: i for i, name in enumerate(RULE_STYLES)}
+    out = sorted(groups.values(), key=lambda g: (order.get(g.rule, len(order)), g.rule,
+                                                 float(np.nanmean(g.values(lambda r: r.activity_ratio)))))
     # two configurations with one legend (e.g. two experiments of one rule): name the experiment
     seen: dict[str, int] = {}
     for g in out:
@@ -455,6 +469,18 @@ def _array(key: str) -> Callable[[RunResult], Any]:
     return lambda r: r.get(key)
 
 
+def _per_active(key: str) -> Callable[[RunResult], Any]:
+    """A Willshaw error (wrong units / N) as wrong units per active unit: ``error N / k``."""
+    def fn(r: RunResult) -> Any:
+        y, k, n = r.get(key), r.get("willshaw.k_mean"), r.n_units
+        if not isinstance(k, float) or not math.isfinite(k):
+            k = r.avr
+        if not isinstance(y, np.ndarray) or not (k > 0 and n > 0):
+            return None
+        return y * n / k
+    return fn
+
+
 @dataclass(frozen=True)
 class _Detail:
     stem: str
@@ -482,13 +508,13 @@ def _decoding_theory(r: RunResult, x: np.ndarray) -> np.ndarray | None:
 
 DETAILS = (
     _Detail("detail_capacity", "Willshaw memory: recall error against patterns stored", "willshaw",
-            "willshaw.loads", _array("willshaw.error"), AXIS_LABELS["stored"],
-            AXIS_LABELS["recall_error"], "log", "linear",
-            lambda r, x: r.get("willshaw.theory_error")),
+            "willshaw.loads", _per_active("willshaw.error"), AXIS_LABELS["stored"],
+            "recall error per active unit (wrong units / k)", "log", "linear",
+            lambda r, x: _per_active("willshaw.theory_error")(r)),
     _Detail("detail_fault", "fault tolerance: normalised accuracy against units silenced at random",
             "fault", "fault.fractions", _normalised("fault", "accuracy_random", "accuracy_intact"),
             AXIS_LABELS["silenced"], AXIS_LABELS["norm_accuracy"]),
-    _Detail("detail_interference", f"interference: false matches against a union of M codes",
+    _Detail("detail_interference", "interference: false matches against a union of M codes",
             "unions", "unions.loads", _array("unions.false_match"), AXIS_LABELS["union_size"],
             AXIS_LABELS["false_match"], "log", "log",
             lambda r, x: r.get("unions.theory_false_match")),
@@ -509,14 +535,16 @@ def _detail_figure(d: _Detail, groups: Sequence[_Group]) -> Figure:
         theory_drawn = False
         for g in members:
             st = rule_style(g.rule)
-            ls = _LINESTYLES[n_style.get(g.rule, 0) % len(_LINESTYLES)]
+            i_style = n_style.get(g.rule, 0)
+            ls = _LINESTYLES[i_style % len(_LINESTYLES)]
+            mfc = st.colour if (i_style // len(_LINESTYLES)) % 2 == 0 else "white"
             label = g.legend
             for x, y in _mean_curve(g, d.x_key, d.y_fn):
                 if d.x_scale_by_n:
                     x = x / g.runs[0].n_units
                 yy = np.where(y > 0, y, np.nan) if d.yscale == "log" else y
-                ax.plot(x, yy, color=st.colour, ls=ls, lw=1.6, marker=st.marker, ms=3.5,
-                        label=label, zorder=3)
+                ax.plot(x, yy, color=st.colour, ls=ls, lw=1.6, marker=st.marker, ms=4,
+                        mfc=mfc, label=label, zorder=3)
                 label = "_nolegend_"
                 drawn += 1
                 if d.theory is not None:
@@ -539,6 +567,9 @@ def _detail_figure(d: _Detail, groups: Sequence[_Group]) -> Figure:
             ax.set_ylim(-0.05, 1.1)
         elif theory_drawn:
             ax.plot([], [], color="0.55", lw=0.9, ls="--", label="random k-of-N, same N and k")
+        if d.stem == "detail_capacity":
+            ax.axhline(0.1, color="0.3", lw=0.8, ls=":", label="battery's tolerance (0.1 k)")
+            ax.set_ylim(-0.03, 1.2)
         if d.stem == "detail_decoding" and theory_drawn:
             ax.lines[-1].set_label("random k-of-N: sees 1 of k units")
         if not drawn:
@@ -557,7 +588,8 @@ def _detail_figure(d: _Detail, groups: Sequence[_Group]) -> Figure:
         ax.tick_params(labelleft=True)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, frameon=False, loc="best")
-    fig.suptitle(f"{d.title} (colour and marker: rule; line style: its parameters; "
+    fig.suptitle(f"{d.title} (colour and marker: rule; line style and "
+                 f"marker fill: its parameters; "
                  f"grey: theory)")
     return fig
 
