@@ -38,12 +38,9 @@ def draw_all(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *, theo
     except ValueError:  # no run with learning curves
         pass
     paths += draw_battery_figures(results_dir, out_dir)
-    try:
-        from neurocode.figures.summary import draw_summary_figures
-    except ImportError:  # pragma: no cover - the module is part of the package
-        draw_summary_figures = None
-    if draw_summary_figures is not None:
-        paths += draw_summary_figures(results_dir, out_dir)
+    from neurocode.figures.summary import draw_summary_figures
+
+    paths += draw_summary_figures(results_dir, out_dir)
     if fields:
         from neurocode.figures.fields import draw_fields_figures
 
