@@ -279,3 +279,13 @@ def test_associative_capacity_smoke_result_shape(memory):
             assert v.shape == (n,), key
     silent = associative_capacity(np.zeros((10, 8), dtype=np.uint8), memory=memory)
     assert np.all(silent["error"] == 0) and silent["capacity_censored"] == 1.0
+
+
+def test_one_unit_code_has_no_autoassociative_synapse():
+    # N = 1: with the diagonal excluded there is no synapse; the fraction set is undefined
+    # (NaN) instead of a division by zero that stopped the whole battery
+    from neurocode.metrics.capacity import associative_capacity
+
+    patterns = np.ones((50, 1), dtype=np.uint8)
+    out = associative_capacity(patterns, memory="willshaw", tolerance=0.1, random_state=0)
+    assert np.isnan(out["fraction_set"]).all()

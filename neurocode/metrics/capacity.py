@@ -418,7 +418,8 @@ class _PackedWillshaw:
             return total / (self.n_in * self.n_out)
         d = np.arange(min(self.n_in, self.n_out))
         diag = int(((self.bits[d, d >> 3] >> (d & 7).astype(np.uint8)) & 1).sum())
-        return (total - diag) / (self.n_in * self.n_out - len(d))
+        off = self.n_in * self.n_out - len(d)
+        return (total - diag) / off if off else float("nan")  # one unit: no synapse
 
 
 def _pack(P: _Patterns, nb: int) -> np.ndarray:
