@@ -70,3 +70,20 @@ def test_field_grid_writes_files(tmp_path):
 def test_docstring_examples():
     assert doctest.testmod(fields_metric, raise_on_error=False).failed == 0
     assert doctest.testmod(fields_fig, raise_on_error=False).failed == 0
+
+
+def test_fields_drawn_once_per_configuration_lowest_seed(tmp_path):
+    import yaml
+
+    from neurocode.cli import main
+    from neurocode.figures.fields import fields_figures
+
+    cfg = tmp_path / "bars.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "name": "bars_fields", "model": {"rule": "foldiak", "n_units": 4},
+        "data": {"dataset": "bars", "n_train": 100, "n_test": 20},
+        "sweep": {"seed": [2, 1], "model.n_units": [4, 8]}}))
+    assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--workers", "1"]) == 0
+    figs = fields_figures(tmp_path / "out")
+    assert sorted(figs) == ["bars_fields_n_units=4_fields", "bars_fields_n_units=8_fields"]
+    assert all("seed" not in fig.texts[0].get_text() for fig in figs.values())

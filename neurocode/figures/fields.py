@@ -123,7 +123,7 @@ def _image_shape(data: dict, n_features: int) -> tuple[int, int] | None:
 
 def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
     """``{"<experiment>_<run>_fields": Figure}``: the receptive fields of every complete run
-    whose rule has them (:meth:`neurocode.rules.CodingRule.receptive_fields`), on its data's
+    whose rule has them (of runs that differ only by their seed, the lowest seed's) (:meth:`neurocode.rules.CodingRule.receptive_fields`), on its data's
     image grid, the ``n_max`` most used units first (by the run's stored ``unit_activity``
     when the battery measured it, else in unit order)."""
     import sys
@@ -133,14 +133,24 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
 
     from neurocode.figures.battery import distinct_labels
 
+    import json
+
     figs: dict[str, Figure] = {}
-    recs = list(iter_runs(results_dir, status="complete"))
+    # one figure per configuration: of runs that differ only by seed, the lowest seed's
+    first: dict[str, object] = {}
+    for rec in iter_runs(results_dir, status="complete"):
+        cfg = {k: v for k, v in (rec.config or {}).items() if k != "seed"}
+        key = json.dumps([rec.experiment, cfg], sort_keys=True, default=str)
+        if key not in first or rec.config.get("seed", 0) < first[key].config.get("seed", 0):
+            first[key] = rec
+    recs = sorted(first.values(), key=lambda r: str(r.path))
     by_exp: dict[str, list] = {}
     for rec in recs:
         by_exp.setdefault(rec.experiment, []).append(rec)
     labels = {}
     for group in by_exp.values():
-        labels.update({id(r): lab for r, lab in zip(group, distinct_labels(group))})
+        for r, lab in zip(group, distinct_labels(group)):  # one seed per configuration here
+            labels[id(r)] = ",".join(t for t in lab.split(",") if not t.startswith("seed=")) or "run"
     for rec in recs:
         try:
             rule = load_rule(rec.path)
