@@ -358,6 +358,13 @@ def _build(results_dir: Any, runs: Sequence[RunResult],
     if not extra:
         b.append(_Para("No sum-up figure was drawn for these results (they need measured "
                        "runs: `neurocode measure RESULTS`)."))
+    fields = sorted(s for s in figures if s.endswith("_fields"))
+    if fields:
+        b.append(_Heading(2, "Receptive fields", "fields"))
+        b.append(_Para("What each learned rule's units respond to: one image per unit "
+                       "(its weights on the input grid, most active units first), one figure "
+                       "per configuration."))
+        b += [_Figure(s, _caption(s)) for s in fields]
     return title, b
 
 
@@ -365,7 +372,7 @@ def _needed_stems(available: set[str]) -> set[str]:
     from neurocode.claims import CLAIMS
 
     want = {s for c in CLAIMS for s in c.figures} | set(SUMMARY_FIGURES)
-    want |= {s for s in available if s.endswith("_battery")}
+    want |= {s for s in available if s.endswith(("_battery", "_fields"))}
     return want & available
 
 

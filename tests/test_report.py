@@ -64,7 +64,7 @@ def figures(tmp_path) -> Path:
     figs = tmp_path / "figs"
     figs.mkdir()
     for stem in ("article_fc_tradeoff", "article_fc_curves", "summary_properties",
-                 "article_fc_battery", "unrelated_figure"):
+                 "article_fc_battery", "article_fc_l1=0_fields", "unrelated_figure"):
         _png(figs / f"{stem}.png")
     return figs
 
@@ -97,7 +97,8 @@ def test_report_is_self_contained_escaped_and_deterministic(results, figures, tm
     # only the figures the report shows are copied; every <img> points at one of them
     copied = sorted(p.name for p in (out / "figures").iterdir())
     assert copied == ["article_fc_battery.png", "article_fc_curves.png",
-                      "article_fc_tradeoff.png", "summary_properties.png"]
+                      "article_fc_l1=0_fields.png", "article_fc_tradeoff.png",
+                      "summary_properties.png"]
     srcs = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page)
     assert sorted({s for s, _ in srcs}) == sorted(f"figures/{n}" for n in copied)
     assert all(alt.startswith("Figure: ") for _, alt in srcs)
