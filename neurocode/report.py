@@ -288,7 +288,7 @@ def _runs_table(runs: Sequence[RunResult]) -> _Table:
         for r in g:
             it, ep = r.param("train.iterations"), r.param("train.epochs")
             budgets.append(f"{it} iterations" if it is not None else
-                           f"{ep} epochs" if ep is not None else "\u2013")
+                           f"{ep} epoch{'s' if ep != 1 else ''}" if ep is not None else "\u2013")
         seeds = sorted({r.seed for r in g})
         rows.append([exp, rule, len(g), sum(r.measured for r in g),
                      ", ".join(sorted(set(budgets))), ", ".join(str(s) for s in seeds),
