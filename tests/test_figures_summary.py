@@ -295,3 +295,24 @@ def test_style_labels_and_fallback():
                "oja", "sanger", "diehl-cook", "sailnet", "hopfield", "willshaw")
     assert len({rule_style(r) for r in builtin}) == len(builtin)
     assert len({rule_colour(r) for r in builtin}) == len(builtin)
+
+
+def test_fully_active_and_silent_codes_fit_the_activity_axis(tmp_path):
+    # a signed linear code (Oja: every unit nonzero, a = 1) stays inside the axis; a silent
+    # code (a = 0) has no place on a log axis and must not break its limits
+    rng = np.random.default_rng(1)
+    for name, k in (("dense_all", 16), ("silent", 0), ("sparse", 2)):
+        config = {"name": "lin", "seed": 0, "model": {"rule": "oja", "n_units": 16},
+                  "data": {"dataset": "mnist"}}
+        path = write_run(tmp_path / "lin" / f"{name}.h5", config=config, experiment="lin",
+                         run_name=name, seed=0, curves={},
+                         final={"avr": float(k), "n_units": 16.0, "activity_ratio": k / 16})
+        write_battery(path, _battery(16, max(k, 1), True, rng) | {
+            "activity": {"avr": float(k), "n_units": 16.0, "activity_ratio": k / 16,
+                         "treves_rolls": k / 16, "dead_fraction": 0.0}})
+    fig = summary_figures(load_results(tmp_path, measured_only=True))["summary_properties"]
+    for ax in fig.axes:
+        if ax.get_xscale() != "log":
+            continue
+        lo, hi = ax.get_xlim()
+        assert 0 < lo < 2 / 16 and hi >= 1.0

@@ -421,11 +421,13 @@ def _legend_handles(groups: Sequence[_Group]) -> list[Line2D]:
 def _sumup_figure(groups: Sequence[_Group], runs: Sequence[RunResult]) -> Figure:
     n_values = sorted({int(r.n_units) for r in runs if math.isfinite(r.n_units)})
     xs = np.array([r.activity_ratio for r in runs], float)
-    lo = min(np.nanmin(xs), LOCAL_MAX_AVR / max(n_values + [REFERENCE_N])) / 2
+    xs = xs[np.isfinite(xs) & (xs > 0)]  # silent codes (a = 0) have no place on a log axis
+    lo = min(xs.min() if xs.size else 1.0, LOCAL_MAX_AVR / max(n_values + [REFERENCE_N])) / 2
+    hi = max(0.75, 1.3 * xs.max()) if xs.size else 0.75  # signed codes reach a = 1
     fig = Figure(figsize=(19, 9.5), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
     for ax, prop in zip(axes, PROPERTIES):
-        _sumup_panel(ax, prop, groups, n_values, (lo, 0.75))
+        _sumup_panel(ax, prop, groups, n_values, (lo, hi))
     fig.legend(handles=_legend_handles(groups), loc="outside right upper", frameon=False,
                title="rule and parameter", fontsize=8)
     fig.suptitle(f"Code properties against the activity ratio: {len(runs)} measured runs of "
