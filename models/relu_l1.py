@@ -318,8 +318,10 @@ _TRAIN_PARAMS = {
     "lr": Param(float, 1e-3, low=0.0, high=10.0, section="train", doc="Adam learning rate"),
     "eval_every": Param(int, 100, low=1, section="train",
                         doc="iterations between evaluations on the validation data"),
-    "eval_batch": Param(int, 1000, low=1, high=100_000, section="train",
-                        doc="images per chunk when evaluating and encoding"),
+    "eval_batch": Param(int, 100, low=1, high=100_000, section="train",
+                        doc="images per chunk when evaluating and encoding (100 keeps a "
+                            "CNN chunk's 39,200-unit maps under 16 MB: larger chunks were 3x "
+                            "slower, see benchmarks/bench_eval.py)"),
 }
 
 
