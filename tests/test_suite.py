@@ -137,3 +137,31 @@ def test_bad_suite_on_the_command_line_exits_2(tmp_path, capsys):
     path = _suite(tmp_path)
     assert main(["run", str(path), "--out", str(tmp_path / "o"), "--set", "budget=huge"]) == 2
     assert "budget 'huge'" in capsys.readouterr().err
+
+
+@needs_mnist
+def test_interrupted_suite_keeps_finished_work_and_resumes(tmp_path, monkeypatch, capsys):
+    import neurocode.metrics.battery as battery_mod
+
+    path, out = _suite(tmp_path), tmp_path / "out"
+    real = battery_mod.run_battery
+    calls = {"n": 0}
+
+    def interrupt_second(*args, **kwargs):  # Ctrl-C while measuring the second run
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(battery_mod, "run_battery", interrupt_second)
+    args = ["run", str(path), "--out", str(out), "--workers", "1", "--set", "parts=[kofn_tiny]"]
+    assert main(args) == 130
+    assert "Run the same command again to resume" in capsys.readouterr().err
+    files = sorted((out / "kofn_tiny").glob("*.h5"))
+    assert len(files) == 2  # both runs were trained and kept
+    assert sum(bool(read_battery(f)) for f in files) == 1  # the first battery is kept
+    monkeypatch.setattr(battery_mod, "run_battery", real)
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "0 done, 2 skipped" in said and said.count(": measuring ") == 1
+    assert all(read_battery(f) for f in files)
