@@ -26,7 +26,7 @@ import numpy as np
 from neurocode.metrics.activity import code_type as _code_type
 from neurocode.store import StoreError, iter_runs, read_battery
 
-__all__ = ["RunResult", "load_results", "CODE_TYPES"]
+__all__ = ["RunResult", "load_results", "distinct_labels", "CODE_TYPES"]
 
 #: The article's three kinds of code, in order of activity.
 CODE_TYPES = ("local", "sparse", "dense")
@@ -132,7 +132,7 @@ class RunResult:
         return f"{self.rule} {self.label}".strip()
 
 
-def _distinct_labels(runs: list[RunResult]) -> list[str]:
+def distinct_labels(runs: list) -> list[str]:
     """The run names, unless two runs of one experiment share one; then the config entries
     that differ between them (``epochs=3``); then the file names."""
     names = [r.run_name or r.path.stem for r in runs]
@@ -171,7 +171,7 @@ def load_results(results_dir: str | os.PathLike | Iterable[str | os.PathLike], *
     for r in runs:
         by_exp.setdefault(r.experiment, []).append(r)
     for group in by_exp.values():
-        for r, label in zip(group, _distinct_labels(group)):
+        for r, label in zip(group, distinct_labels(group)):
             r.label = label
     runs.sort(key=_sort_key)
     return runs

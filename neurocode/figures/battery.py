@@ -38,6 +38,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from neurocode.figures.article import save_figures
+from neurocode.results import distinct_labels
 from neurocode.store import StoreError, iter_runs, read_battery
 
 __all__ = ["battery_figures", "draw_battery_figures", "theory_figure", "draw_theory_figure"]
@@ -72,31 +73,6 @@ def _measured_runs(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, 
         labels = distinct_labels([r for _, _, r in runs])
         runs[:] = [(label, b, rec) for label, (_, b, rec) in zip(labels, runs)]
     return {k: [(label, b) for label, b, _ in v] for k, v in out.items()}
-
-
-def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, Mapping):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def distinct_labels(recs: list) -> list[str]:
-    """A label per run that tells runs of one experiment apart: the run's own name, unless
-    two share it; then the config entries that differ between the runs (``epochs=3``)."""
-    names = [r.run_name or r.path.stem for r in recs]
-    if len(set(names)) == len(names):
-        return names
-    flats = [_flat(r.config or {}) for r in recs]
-    keys = sorted({k for f in flats for k in f if len({repr(g.get(k)) for g in flats}) > 1})
-    labels = [",".join(f"{k.split('.')[-1]}={f.get(k)}" for k in keys) or n
-              for f, n in zip(flats, names)]
-    if len(set(labels)) < len(labels):  # still ambiguous: the file names are unique
-        labels = [r.path.stem for r in recs]
-    return labels
 
 
 def _order(item) -> tuple:

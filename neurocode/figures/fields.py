@@ -131,7 +131,7 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
     from neurocode.rules import load_rule
     from neurocode.store import StoreError, iter_runs, read_battery
 
-    from neurocode.figures.battery import distinct_labels
+    from neurocode.results import distinct_labels
 
     import json
 
