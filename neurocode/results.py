@@ -74,20 +74,22 @@ class RunResult:
     def measured(self) -> bool:
         return bool(self.battery)
 
+    def _activity(self, key: str) -> float:
+        """The battery's ``activity.<key>`` when measured, else the run's ``final.<key>``."""
+        v = self.get(f"activity.{key}")
+        return v if math.isfinite(v) else self.get(f"final.{key}")
+
     @property
     def n_units(self) -> float:
-        v = self.get("activity.n_units")
-        return v if math.isfinite(v) else self.get("final.n_units")
+        return self._activity("n_units")
 
     @property
     def avr(self) -> float:
-        v = self.get("activity.avr")
-        return v if math.isfinite(v) else self.get("final.avr")
+        return self._activity("avr")
 
     @property
     def activity_ratio(self) -> float:
-        v = self.get("activity.activity_ratio")
-        return v if math.isfinite(v) else self.get("final.activity_ratio")
+        return self._activity("activity_ratio")
 
     @property
     def code_type(self) -> str:
