@@ -160,6 +160,51 @@ def test_sparse_backward_gives_the_dense_gradients(shift):
         assert silent.any()
 
 
+@pytest.mark.parametrize("route", ["sparse", "dense", "auto"])
+@pytest.mark.parametrize("decoder", [None, "subpixel", "transposed"])
+@pytest.mark.parametrize("shift", [0.0, -0.4, -1.5])
+def test_sparse_conv_code_gives_autograds_gradients(shift, decoder, route, monkeypatch):
+    """The CNN's and autoencoder's sparse-aware readout and backward (both of its routes,
+    forced, and the automatic choice) against torch autograd through the plain modules, for a
+    dense code, a sparse one and a silent one."""
+    from neurocode.models.relu_l1 import ConvNet, SparseConvCode, loss_terms
+
+    threshold = {"sparse": 2.0, "dense": -1.0, "auto": SparseConvCode.DENSE_ABOVE}[route]
+    monkeypatch.setattr(SparseConvCode, "DENSE_ABOVE", threshold)
+    x = torch.rand(30, 784, generator=torch.Generator().manual_seed(1))
+    y = torch.randint(0, 10, (30,), generator=torch.Generator().manual_seed(2))
+    grads, outs = [], []
+    for sparse in (False, True):
+        gen = torch.Generator().manual_seed(0)
+        net = (ConvNet(6, generator=gen, sparse_backward=sparse) if decoder is None
+               else ConvAE(6, decoder=decoder, generator=gen, sparse_backward=sparse))
+        with torch.no_grad():
+            net.encoder.conv.bias.add_(shift)
+        out = net(x)
+        loss_terms(net, out, x, y, 1e-3)["total"].backward()
+        grads.append({k: p.grad.clone() for k, p in net.named_parameters()})
+        outs.append(out)
+    torch.testing.assert_close(outs[1].logits, outs[0].logits, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(outs[1].hidden, outs[0].hidden, rtol=0, atol=0)
+    for k in grads[0]:
+        torch.testing.assert_close(grads[1][k], grads[0][k], rtol=1e-4, atol=1e-6)
+    ratio = float((outs[0].hidden > 0).float().mean())
+    assert {0.0: ratio > 0.5, -0.4: 0 < ratio < 0.01, -1.5: ratio == 0}[shift]
+
+
+def test_sparse_conv_code_rule_trains_like_the_dense_one():
+    from neurocode.models.relu_l1 import ReluL1CNN
+
+    X, y = ReluL1CNN.conformance_data(200)
+    kw = dict(feature_maps=4, l1=1e-3, iterations=20, eval_every=10, batch_size=50,
+              random_state=0)
+    dense = ReluL1CNN(**kw).fit(X, y)
+    sparse = ReluL1CNN(sparse_backward=True, **kw).fit(X, y)
+    for k in dense.weights_:
+        np.testing.assert_allclose(sparse.weights_[k], dense.weights_[k], atol=1e-5)
+    np.testing.assert_allclose(sparse.curves_["avr"], dense.curves_["avr"], rtol=1e-3)
+
+
 def test_sparse_backward_rule_trains_like_the_dense_one():
     from neurocode.models.relu_l1 import ReluL1FC
 
