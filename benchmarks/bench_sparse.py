@@ -36,7 +36,7 @@ import torch
 
 from neurocode.models.relu_l1 import build_model, loss_terms
 
-TARGETS = (0.2, 0.02, 0.004, 0.0015, 0.0005)
+TARGETS = (0.2, 0.05, 0.02, 0.01, 0.004, 0.0015, 0.0005)
 
 
 def _bias(net) -> torch.Tensor:

@@ -124,39 +124,87 @@ class SparseReluLinear(torch.autograd.Function):
         return None, grad_w, grad_b
 
 
-def _maps_hw(xpad: torch.Tensor, conv_shape: torch.Size) -> tuple[int, int]:
-    """Height and width of a stride-2 valid convolution's output on ``xpad``."""
-    return ((xpad.shape[2] - conv_shape[2]) // 2 + 1, (xpad.shape[3] - conv_shape[3]) // 2 + 1)
+def _decode_dense(maps: torch.Tensor, w: torch.Tensor, bias: torch.Tensor,
+                  decoder: str) -> torch.Tensor:
+    """The autoencoder's decoder (module docstring) from (batch, F, 14, 14) maps, with the
+    kernel ``w`` already clipped: (batch, 784) reconstructions."""
+    if decoder == "subpixel":
+        y = F.pixel_shuffle(F.conv2d(maps, w, bias, padding=1), 2)
+    else:
+        # TF conv2d_transpose SAME == transposed conv without padding, cropped to 28x28 at
+        # the start (the adjoint of the encoder's "pad after" alignment).
+        y = F.conv_transpose2d(maps, w, bias, stride=2)[:, :, :28, :28]
+    return y.reshape(y.shape[0], -1)
+
+
+def _decoder_scatter(decoder: str, b: torch.Tensor, r: torch.Tensor,
+                     q: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """Where each active unit's decoder kernel lands, as flat indices into a per-batch output
+    buffer, and that buffer's per-image shape.
+
+    sub-pixel: unit (b, c, r, q) adds ``w[o, c, ky, kx] v`` to the 4-channel conv output at
+    (r - ky + 1, q - kx + 1), held in a buffer padded by one on each side (16 x 16);
+    transposed: it adds ``w[c, 0, ky, kx] v`` to (2r + ky, 2q + kx) of the 29 x 29 output.
+    The kernel taps are ordered as ``_decoder_kernel`` flattens them.
+    """
+    dev = b.device
+    if decoder == "subpixel":
+        shape = (4, 16, 16)
+        o, ky, kx = torch.meshgrid(torch.arange(4, device=dev), torch.arange(3, device=dev),
+                                   torch.arange(3, device=dev), indexing="ij")
+        offs = (o * 256 + (2 - ky) * 16 + (2 - kx)).reshape(-1)
+        base = b * 1024 + r * 16 + q
+    else:
+        shape = (1, 29, 29)
+        ky, kx = torch.meshgrid(torch.arange(3, device=dev), torch.arange(3, device=dev),
+                                indexing="ij")
+        offs = (ky * 29 + kx).reshape(-1)
+        base = b * 841 + 2 * r * 29 + 2 * q
+    return base.unsqueeze(1) + offs, shape
+
+
+def _decoder_kernel(decoder: str, w: torch.Tensor) -> torch.Tensor:
+    """The decoder kernel as (maps, taps) in the order of :func:`_decoder_scatter`."""
+    if decoder == "subpixel":  # (4, F, 3, 3) -> (F, 4 * 3 * 3)
+        return w.permute(1, 0, 2, 3).reshape(w.shape[1], -1)
+    return w.reshape(w.shape[0], -1)  # (F, 1, 3, 3) -> (F, 9)
+
+
+def _decoder_kernel_grad(decoder: str, g: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    if decoder == "subpixel":
+        return g.reshape(shape[1], shape[0], *shape[2:]).permute(1, 0, 2, 3)
+    return g.reshape(shape)
 
 
 class SparseConvCode(torch.autograd.Function):
-    """The CNN's code and readout, ``h = ReLU(conv_{3x3/2}(x))`` and ``z = W_o h + c_o``, whose
-    readout and backward touch only the active (image, unit) pairs.
+    """The CNN's code and readout, ``h = ReLU(conv_{3x3/2}(x))`` and ``z = W_o h + c_o`` (and
+    the autoencoder's decoder ``D(h)``), whose readout, decoder and backward touch only the
+    active (image, unit) pairs.
 
     With ``A = {(b, j): h_bj > 0}`` (found once, after the dense convolution; which units are
     active is only known after it), every other term of the step is a sum over ``A``::
 
         z_b            = c_o + sum_{j: (b,j) in A} h_bj W_o[:, j]
+        D(h)_b         = d + sum_{j: (b,j) in A} h_bj K_j      (K_j: unit j's decoder kernel,
+                                                                placed at its position)
         dL/dW_o[:, j]  = sum_{b: (b,j) in A} h_bj dL/dz_b           dL/dc_o = sum_b dL/dz_b
-        g_bj           = W_o[:, j] . dL/dz_b + dL/dh_bj              (b, j) in A only
-        dL/dK[c]       = sum_{(b,j) in A, map(j) = c} g_bj P_b(pos(j))  dL/dk_c = sum g_bj
+        dL/dK_j        = sum_{b: (b,j) in A} h_bj dL/dD_b (under K_j's footprint)
+        g_bj           = W_o[:, j] . dL/dz_b + K_j . dL/dD_b + dL/dh_bj      (b, j) in A
+        dL/dW[c]       = sum_{(b,j) in A, map(j) = c} g_bj P_b(pos(j))  dL/dw_c = sum g_bj
 
     where ``P_b(p)`` is the 3x3 input patch under position ``p`` and ``dL/dh`` is the gradient
-    that reaches the code from elsewhere (the L1 term, an autoencoder's decoder). Outside ``A``
-    the ReLU's gradient is zero, so these are the dense gradients exactly; the work is
-    ``O(|A|)`` instead of ``O(batch x units)`` for the readout's forward, both readout
-    gradients and the convolution's weight gradient. The input gets no gradient (it is data).
+    that reaches the code from elsewhere (the L1 term). Outside ``A`` the ReLU's gradient is
+    zero, so these are the dense gradients exactly; the work is ``O(|A|)`` instead of
+    ``O(batch x units)`` for the readout, the decoder, their gradients and the convolution's
+    weight gradient. The input gets no gradient (it is data). ``decoder`` is ``None`` (the
+    CNN: the third output is ``None``), ``"subpixel"`` or ``"transposed"``, with the kernel
+    ``dec_w`` already clipped.
     """
-
-    #: above this fraction of (image, map) pairs with any activity, the code is treated as
-    #: dense (readout and backward as in the dense path); the sparse route breaks even near
-    #: an activity ratio of 0.02, where about 19 % of the pairs are active
-    #: (benchmarks/bench_sparse.py)
-    DENSE_ABOVE = 0.25
 
     @staticmethod
     def forward(ctx, xpad: torch.Tensor, conv_w: torch.Tensor, conv_b: torch.Tensor,
-                out_w: torch.Tensor, out_b: torch.Tensor):
+                out_w: torch.Tensor, out_b: torch.Tensor, dec_w: torch.Tensor | None = None,
+                dec_b: torch.Tensor | None = None, decoder: str | None = None):
         maps = torch.relu_(F.conv2d(xpad, conv_w, conv_b, stride=2))
         batch, n_units = maps.shape[0], maps[0].numel()
         h = maps.reshape(batch, n_units)
@@ -165,13 +213,8 @@ class SparseConvCode(torch.autograd.Function):
         spatial = maps.shape[2] * maps.shape[3]
         rows_all = maps.reshape(-1, spatial)
         rows = (rows_all.amax(1) > 0).nonzero().squeeze(1)
-        ctx.conv_shape = conv_w.shape
-        ctx.out_shape = out_w.shape
+        ctx.conv_shape, ctx.out_shape, ctx.decoder = conv_w.shape, out_w.shape, decoder
         ctx.set_materialize_grads(False)
-        ctx.dense = len(rows) > SparseConvCode.DENSE_ABOVE * len(rows_all)
-        if ctx.dense:  # a dense code: the index work would cost more than it saves
-            ctx.save_for_backward(xpad, h, out_w)
-            return torch.addmm(out_b, h, out_w.t()), h
         within = rows_all.index_select(0, rows).nonzero()
         nz = rows.index_select(0, within[:, 0]) * spatial + within[:, 1]
         b = torch.div(nz, n_units, rounding_mode="floor")
@@ -179,29 +222,29 @@ class SparseConvCode(torch.autograd.Function):
         vals = h.reshape(-1).index_select(0, nz)
         w_j = out_w.index_select(1, j)  # (classes, |A|)
         logits = out_b.unsqueeze(0).repeat(batch, 1).index_add_(0, b, (w_j * vals).t())
-        ctx.save_for_backward(xpad, b, j, vals, w_j)
-        return logits, h
+        recon = k_j = where = None
+        if decoder is not None:
+            c = torch.div(j, spatial, rounding_mode="floor")
+            pos = j - c * spatial
+            r = torch.div(pos, maps.shape[3], rounding_mode="floor")
+            where, shape = _decoder_scatter(decoder, b, r, pos - r * maps.shape[3])
+            k_j = _decoder_kernel(decoder, dec_w).index_select(0, c)  # (|A|, taps)
+            buf = torch.zeros(batch * math.prod(shape), dtype=h.dtype, device=h.device)
+            buf.index_add_(0, where.reshape(-1), (k_j * vals.unsqueeze(1)).reshape(-1))
+            buf = buf.view(batch, *shape)
+            if decoder == "subpixel":
+                y = F.pixel_shuffle(buf[:, :, 1:15, 1:15] + dec_b.view(1, -1, 1, 1), 2)
+            else:
+                y = buf[:, :, :28, :28] + dec_b.view(1, -1, 1, 1)
+            recon = y.reshape(batch, -1)
+        ctx.save_for_backward(xpad, b, j, vals, w_j, k_j, where, dec_w)
+        return logits, h, recon
 
     @staticmethod
-    def _dense_backward(ctx, g_logits: torch.Tensor | None, g_h: torch.Tensor | None):
-        xpad, h, out_w = ctx.saved_tensors
-        g = torch.zeros_like(h) if g_h is None else g_h
-        grad_out_w = grad_out_b = None
-        if g_logits is not None:
-            g = torch.addmm(g, g_logits, out_w)
-            grad_out_w = g_logits.t() @ h
-            grad_out_b = g_logits.sum(0)
-        g_maps = (g * (h > 0)).reshape(h.shape[0], ctx.conv_shape[0],
-                                       *_maps_hw(xpad, ctx.conv_shape))
-        grad_conv_w = torch.nn.grad.conv2d_weight(xpad, ctx.conv_shape, g_maps, stride=2)
-        return None, grad_conv_w, g_maps.sum((0, 2, 3)), grad_out_w, grad_out_b
-
-    @staticmethod
-    def backward(ctx, g_logits: torch.Tensor | None, g_h: torch.Tensor | None):
-        if ctx.dense:
-            return SparseConvCode._dense_backward(ctx, g_logits, g_h)
-        xpad, b, j, vals, w_j = ctx.saved_tensors
-        grad_out_w = grad_out_b = None
+    def backward(ctx, g_logits: torch.Tensor | None, g_h: torch.Tensor | None,
+                 g_recon: torch.Tensor | None = None):
+        xpad, b, j, vals, w_j, k_j, where, dec_w = ctx.saved_tensors
+        grad_out_w = grad_out_b = grad_dec_w = grad_dec_b = None
         g = torch.zeros_like(vals)
         if g_logits is not None:
             g_b = g_logits.index_select(0, b)  # (|A|, classes)
@@ -214,12 +257,26 @@ class SparseConvCode(torch.autograd.Function):
         n_maps = ctx.conv_shape[0]
         spatial = ctx.out_shape[1] // n_maps
         c = torch.div(j, spatial, rounding_mode="floor")
+        if g_recon is not None:
+            img = g_recon.reshape(len(g_recon), 1, 28, 28)
+            if ctx.decoder == "subpixel":
+                g_buf = F.pad(F.pixel_unshuffle(img, 2), (1, 1, 1, 1))
+                grad_dec_b = g_buf.sum((0, 2, 3))
+            else:
+                g_buf = F.pad(img, (0, 1, 0, 1))
+                grad_dec_b = g_recon.sum().reshape(1)
+            g_k = g_buf.reshape(-1)[where]  # (|A|, taps): dL/dD under each unit's kernel
+            g = g + (g_k * k_j).sum(1)
+            g_kernel = torch.zeros(n_maps, g_k.shape[1], dtype=vals.dtype, device=vals.device)
+            g_kernel.index_add_(0, c, g_k * vals.unsqueeze(1))
+            grad_dec_w = _decoder_kernel_grad(ctx.decoder, g_kernel, dec_w.shape)
         patches = F.unfold(xpad, ctx.conv_shape[2:], stride=2)  # (batch, in x 3 x 3, spatial)
         p_bj = patches[b, :, j - c * spatial]  # (|A|, in x 3 x 3)
         grad_conv_w = torch.zeros(n_maps, p_bj.shape[1], dtype=vals.dtype, device=vals.device)
         grad_conv_w.index_add_(0, c, p_bj * g.unsqueeze(1))
         grad_conv_b = torch.zeros(n_maps, dtype=vals.dtype, device=vals.device).index_add_(0, c, g)
-        return None, grad_conv_w.view(ctx.conv_shape), grad_conv_b, grad_out_w, grad_out_b
+        return (None, grad_conv_w.view(ctx.conv_shape), grad_conv_b, grad_out_w, grad_out_b,
+                grad_dec_w, grad_dec_b, None)
 
 
 class FCNet(nn.Module):
@@ -263,12 +320,22 @@ class _ConvEncoder(nn.Module):
 class ConvNet(nn.Module):
     """Conv 3x3, ``feature_maps`` maps, stride 2, SAME -> 14x14xF ReLU -> linear -> 10.
 
-    ``sparse_backward``: while training, the readout and the backward run over the active
-    (image, unit) pairs only (:class:`SparseConvCode`); same gradients, less work when the
-    code is sparse.
+    ``sparse_backward``: while training on a sparse code, the readout (and an autoencoder's
+    decoder) and the backward run over the active (image, unit) pairs only
+    (:class:`SparseConvCode`); same gradients, less work. Every ``ROUTE_EVERY`` training
+    steps the network looks at how many (image, map) pairs of the batch have any activity, and
+    takes the sparse route for the next steps while that fraction is at most
+    ``SPARSE_BELOW``; above it (an unpenalised or early, still dense code) the index work
+    would cost more than it saves, and the steps are the plain ones.
     """
 
     kind = "cnn"
+    #: the sparse route while at most this fraction of (image, map) pairs is active: for the
+    #: CNN it breaks even near an activity ratio of 0.02-0.05, where 16-26 % of the pairs are
+    #: active (benchmarks/bench_sparse.py)
+    SPARSE_BELOW = 0.25
+    #: training steps between two looks at the code's density
+    ROUTE_EVERY = 20
 
     def __init__(self, feature_maps: int = 200, n_classes: int = 10,
                  generator: torch.Generator | None = None, sparse_backward: bool = False) -> None:
@@ -279,20 +346,33 @@ class ConvNet(nn.Module):
         self.out = nn.Linear(self.n_units, n_classes)
         _init_(self.out.weight, self.out.bias, generator)
         self.sparse_backward = sparse_backward
+        self.sparse_route = False  # the route of the next training steps (see the docstring)
+        self._steps = 0
 
-    def _code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(logits, flattened code) of a batch."""
-        if self.sparse_backward and torch.is_grad_enabled():
-            xpad = _same_pad_stride2(x.reshape(x.shape[0], 1, 28, 28))
-            conv = self.encoder.conv
-            return SparseConvCode.apply(xpad, conv.weight, conv.bias, self.out.weight,
-                                        self.out.bias)
-        maps = self.encoder(x)
+    def _decoder_args(self) -> tuple:
+        return ()
+
+    def _heads(self, maps: torch.Tensor) -> Output:
         h = maps.reshape(maps.shape[0], -1)
-        return self.out(h), h
+        return Output(self.out(h), h)
 
     def forward(self, x: torch.Tensor) -> Output:
-        return Output(*self._code(x))
+        if not (self.sparse_backward and torch.is_grad_enabled()):
+            return self._heads(self.encoder(x))
+        if self.sparse_route:
+            xpad = _same_pad_stride2(x.reshape(x.shape[0], 1, 28, 28))
+            conv = self.encoder.conv
+            out = Output(*SparseConvCode.apply(xpad, conv.weight, conv.bias, self.out.weight,
+                                               self.out.bias, *self._decoder_args()))
+        else:
+            out = self._heads(self.encoder(x))
+        if self._steps % self.ROUTE_EVERY == 0:
+            with torch.no_grad():
+                rows = out.hidden.reshape(-1, self.maps_shape[1] * self.maps_shape[2])
+                active = float((rows.amax(1) > 0).float().mean())
+            self.sparse_route = active <= self.SPARSE_BELOW
+        self._steps += 1
+        return out
 
 
 class ConvAE(ConvNet):
@@ -312,20 +392,18 @@ class ConvAE(ConvNet):
             self.dec = nn.ConvTranspose2d(feature_maps, 1, 3, stride=2, padding=0)
         _init_(self.dec.weight, self.dec.bias, generator)
 
+    def _decoder_args(self) -> tuple:
+        return clip_by_norm(self.dec.weight, 1.0, dim=0), self.dec.bias, self.decoder_kind
+
     def decode(self, maps: torch.Tensor) -> torch.Tensor:
         """Reconstruct (batch, 784) images from (batch, F, 14, 14) feature maps."""
         w = clip_by_norm(self.dec.weight, 1.0, dim=0)
-        if self.decoder_kind == "subpixel":
-            y = F.pixel_shuffle(F.conv2d(maps, w, self.dec.bias, padding=1), 2)
-        else:
-            # TF conv2d_transpose SAME == transposed conv without padding, cropped to 28x28 at
-            # the start (the adjoint of the encoder's "pad after" alignment).
-            y = F.conv_transpose2d(maps, w, self.dec.bias, stride=2)[:, :, :28, :28]
-        return y.reshape(y.shape[0], -1)
+        return _decode_dense(maps, w, self.dec.bias, self.decoder_kind)
 
-    def forward(self, x: torch.Tensor) -> Output:
-        logits, h = self._code(x)
-        return Output(logits, h, self.decode(h.reshape(h.shape[0], *self.maps_shape)))
+    def _heads(self, maps: torch.Tensor) -> Output:
+        out = super()._heads(maps)
+        out.recon = self.decode(maps)
+        return out
 
 
 MODEL_KINDS = {

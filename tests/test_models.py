@@ -160,17 +160,14 @@ def test_sparse_backward_gives_the_dense_gradients(shift):
         assert silent.any()
 
 
-@pytest.mark.parametrize("route", ["sparse", "dense", "auto"])
 @pytest.mark.parametrize("decoder", [None, "subpixel", "transposed"])
 @pytest.mark.parametrize("shift", [0.0, -0.4, -1.5])
-def test_sparse_conv_code_gives_autograds_gradients(shift, decoder, route, monkeypatch):
-    """The CNN's and autoencoder's sparse-aware readout and backward (both of its routes,
-    forced, and the automatic choice) against torch autograd through the plain modules, for a
-    dense code, a sparse one and a silent one."""
-    from neurocode.models.relu_l1 import ConvNet, SparseConvCode, loss_terms
+def test_sparse_conv_code_gives_autograds_gradients(shift, decoder):
+    """The CNN's and autoencoder's sparse route (readout, decoder and backward over the active
+    pairs) against torch autograd through the plain modules, for a dense code, a sparse one
+    and a silent one."""
+    from neurocode.models.relu_l1 import ConvNet, loss_terms
 
-    threshold = {"sparse": 2.0, "dense": -1.0, "auto": SparseConvCode.DENSE_ABOVE}[route]
-    monkeypatch.setattr(SparseConvCode, "DENSE_ABOVE", threshold)
     x = torch.rand(30, 784, generator=torch.Generator().manual_seed(1))
     y = torch.randint(0, 10, (30,), generator=torch.Generator().manual_seed(2))
     grads, outs = [], []
@@ -178,6 +175,7 @@ def test_sparse_conv_code_gives_autograds_gradients(shift, decoder, route, monke
         gen = torch.Generator().manual_seed(0)
         net = (ConvNet(6, generator=gen, sparse_backward=sparse) if decoder is None
                else ConvAE(6, decoder=decoder, generator=gen, sparse_backward=sparse))
+        net.sparse_route = sparse  # the sparse route whatever the density
         with torch.no_grad():
             net.encoder.conv.bias.add_(shift)
         out = net(x)
@@ -186,20 +184,64 @@ def test_sparse_conv_code_gives_autograds_gradients(shift, decoder, route, monke
         outs.append(out)
     torch.testing.assert_close(outs[1].logits, outs[0].logits, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(outs[1].hidden, outs[0].hidden, rtol=0, atol=0)
+    if decoder is not None:
+        torch.testing.assert_close(outs[1].recon, outs[0].recon, rtol=1e-5, atol=1e-6)
     for k in grads[0]:
         torch.testing.assert_close(grads[1][k], grads[0][k], rtol=1e-4, atol=1e-6)
     ratio = float((outs[0].hidden > 0).float().mean())
     assert {0.0: ratio > 0.5, -0.4: 0 < ratio < 0.01, -1.5: ratio == 0}[shift]
 
 
-def test_sparse_conv_code_rule_trains_like_the_dense_one():
-    from neurocode.models.relu_l1 import ReluL1CNN
+def test_sparse_conv_code_route_follows_the_density():
+    """The route changes only every ROUTE_EVERY steps, and follows the fraction of active
+    (image, map) pairs: sparse for a sparse code, plain for a dense one, plain when not
+    training (no gradients) or when the option is off."""
+    from neurocode.models.relu_l1 import ConvNet
 
-    X, y = ReluL1CNN.conformance_data(200)
+    x = torch.rand(30, 784, generator=torch.Generator().manual_seed(1))
+    net = ConvNet(6, generator=torch.Generator().manual_seed(0), sparse_backward=True)
+    assert not net.sparse_route
+    net(x)  # dense code (about 80 % of units active): stays plain
+    assert not net.sparse_route
+    with torch.no_grad():
+        net.encoder.conv.bias.add_(-0.4)  # about 0.2 % of units, 19 % of the pairs
+    for _ in range(net.ROUTE_EVERY - 1):
+        net(x)
+    assert not net.sparse_route  # not looked at yet
+    net(x)
+    assert net.sparse_route
+    with torch.no_grad():
+        net.encoder.conv.bias.add_(0.4)
+    for _ in range(net.ROUTE_EVERY):
+        net(x)
+    assert not net.sparse_route
+    steps = net._steps
+    with torch.no_grad():  # evaluation: the plain path, not counted
+        net(x)
+    assert net._steps == steps
+    off = ConvNet(6, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        off.encoder.conv.bias.add_(-0.4)
+    for _ in range(2 * off.ROUTE_EVERY):
+        off(x)
+    assert not off.sparse_route
+
+
+@pytest.mark.parametrize("decoder", [None, "transposed"])
+def test_sparse_conv_code_rule_trains_like_the_dense_one(decoder, monkeypatch):
+    from neurocode.models.relu_l1 import ConvNet, ReluL1CNN, ReluL1ConvAE, SparseConvCode
+
+    cls, extra = (ReluL1CNN, {}) if decoder is None else (ReluL1ConvAE, {"decoder": decoder})
+    X, y = cls.conformance_data(200)
     kw = dict(feature_maps=4, l1=1e-3, iterations=20, eval_every=10, batch_size=50,
-              random_state=0)
-    dense = ReluL1CNN(**kw).fit(X, y)
-    sparse = ReluL1CNN(sparse_backward=True, **kw).fit(X, y)
+              random_state=0, **extra)
+    dense = cls(**kw).fit(X, y)
+    calls = []
+    apply = SparseConvCode.apply
+    monkeypatch.setattr(ConvNet, "SPARSE_BELOW", 1.0)  # sparse from the second step on
+    monkeypatch.setattr(SparseConvCode, "apply", lambda *a: calls.append(1) or apply(*a))
+    sparse = cls(sparse_backward=True, **kw).fit(X, y)
+    assert len(calls) == kw["iterations"] - 1
     for k in dense.weights_:
         np.testing.assert_allclose(sparse.weights_[k], dense.weights_[k], atol=1e-5)
     np.testing.assert_allclose(sparse.curves_["avr"], dense.curves_["avr"], rtol=1e-3)
