@@ -323,17 +323,18 @@ class ConvNet(nn.Module):
     ``sparse_backward``: while training on a sparse code, the readout (and an autoencoder's
     decoder) and the backward run over the active (image, unit) pairs only
     (:class:`SparseConvCode`); same gradients, less work. Every ``ROUTE_EVERY`` training
-    steps the network looks at how many (image, map) pairs of the batch have any activity, and
-    takes the sparse route for the next steps while that fraction is at most
+    steps the network looks at the batch's activity ratio (the fraction of (image, unit) pairs
+    active), and takes the sparse route for the next steps while it is at most
     ``SPARSE_BELOW``; above it (an unpenalised or early, still dense code) the index work
     would cost more than it saves, and the steps are the plain ones.
     """
 
     kind = "cnn"
-    #: the sparse route while at most this fraction of (image, map) pairs is active: for the
-    #: CNN it breaks even near an activity ratio of 0.02-0.05, where 16-26 % of the pairs are
-    #: active (benchmarks/bench_sparse.py)
-    SPARSE_BELOW = 0.25
+    #: the sparse route while the activity ratio is at most this: it breaks even near 0.02
+    #: (random codes: CNN and autoencoder 1.0-1.6x at 0.02, 0.85-1.05x at 0.05; trained
+    #: autoencoders at lambda = 1e-5: 1.33x at 0.0155, 0.86x at 0.0233;
+    #: benchmarks/bench_sparse.py)
+    SPARSE_BELOW = 0.02
     #: training steps between two looks at the code's density
     ROUTE_EVERY = 20
 
@@ -368,8 +369,7 @@ class ConvNet(nn.Module):
             out = self._heads(self.encoder(x))
         if self._steps % self.ROUTE_EVERY == 0:
             with torch.no_grad():
-                rows = out.hidden.reshape(-1, self.maps_shape[1] * self.maps_shape[2])
-                active = float((rows.amax(1) > 0).float().mean())
+                active = float((out.hidden > 0).float().mean())
             self.sparse_route = active <= self.SPARSE_BELOW
         self._steps += 1
         return out

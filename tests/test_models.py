@@ -193,9 +193,9 @@ def test_sparse_conv_code_gives_autograds_gradients(shift, decoder):
 
 
 def test_sparse_conv_code_route_follows_the_density():
-    """The route changes only every ROUTE_EVERY steps, and follows the fraction of active
-    (image, map) pairs: sparse for a sparse code, plain for a dense one, plain when not
-    training (no gradients) or when the option is off."""
+    """The route changes only every ROUTE_EVERY steps, and follows the activity ratio:
+    sparse for a sparse code, plain for a dense one, plain when not training (no gradients)
+    or when the option is off."""
     from neurocode.models.relu_l1 import ConvNet
 
     x = torch.rand(30, 784, generator=torch.Generator().manual_seed(1))
@@ -204,7 +204,7 @@ def test_sparse_conv_code_route_follows_the_density():
     net(x)  # dense code (about 80 % of units active): stays plain
     assert not net.sparse_route
     with torch.no_grad():
-        net.encoder.conv.bias.add_(-0.4)  # about 0.2 % of units, 19 % of the pairs
+        net.encoder.conv.bias.add_(-0.4)  # about 0.2 % of units active
     for _ in range(net.ROUTE_EVERY - 1):
         net(x)
     assert not net.sparse_route  # not looked at yet
