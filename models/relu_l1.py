@@ -216,16 +216,16 @@ class SparseConvCode(torch.autograd.Function):
         ctx.conv_shape, ctx.out_shape, ctx.decoder = conv_w.shape, out_w.shape, decoder
         ctx.set_materialize_grads(False)
         within = rows_all.index_select(0, rows).nonzero()
-        nz = rows.index_select(0, within[:, 0]) * spatial + within[:, 1]
-        b = torch.div(nz, n_units, rounding_mode="floor")
-        j = nz - b * n_units
-        vals = h.reshape(-1).index_select(0, nz)
+        row = rows.index_select(0, within[:, 0])  # = b * maps + c
+        pos = within[:, 1]  # the unit's position in its map
+        b = torch.div(row, maps.shape[1], rounding_mode="floor")  # the image
+        c = row - b * maps.shape[1]  # the unit's map
+        j = c * spatial + pos  # the unit
+        vals = rows_all[row, pos]
         w_j = out_w.index_select(1, j)  # (classes, |A|)
         logits = out_b.unsqueeze(0).repeat(batch, 1).index_add_(0, b, (w_j * vals).t())
         recon = k_j = where = None
         if decoder is not None:
-            c = torch.div(j, spatial, rounding_mode="floor")
-            pos = j - c * spatial
             r = torch.div(pos, maps.shape[3], rounding_mode="floor")
             where, shape = _decoder_scatter(decoder, b, r, pos - r * maps.shape[3])
             k_j = _decoder_kernel(decoder, dec_w).index_select(0, c)  # (|A|, taps)
@@ -237,13 +237,13 @@ class SparseConvCode(torch.autograd.Function):
             else:
                 y = buf[:, :, :28, :28] + dec_b.view(1, -1, 1, 1)
             recon = y.reshape(batch, -1)
-        ctx.save_for_backward(xpad, b, j, vals, w_j, k_j, where, dec_w)
+        ctx.save_for_backward(xpad, b, j, c, pos, vals, w_j, k_j, where, dec_w)
         return logits, h, recon
 
     @staticmethod
     def backward(ctx, g_logits: torch.Tensor | None, g_h: torch.Tensor | None,
                  g_recon: torch.Tensor | None = None):
-        xpad, b, j, vals, w_j, k_j, where, dec_w = ctx.saved_tensors
+        xpad, b, j, c, pos, vals, w_j, k_j, where, dec_w = ctx.saved_tensors
         grad_out_w = grad_out_b = grad_dec_w = grad_dec_b = None
         g = torch.zeros_like(vals)
         if g_logits is not None:
@@ -255,8 +255,6 @@ class SparseConvCode(torch.autograd.Function):
         if g_h is not None:
             g = g + g_h[b, j]  # advanced indexing: no copy of an expanded (L1) gradient
         n_maps = ctx.conv_shape[0]
-        spatial = ctx.out_shape[1] // n_maps
-        c = torch.div(j, spatial, rounding_mode="floor")
         if g_recon is not None:
             img = g_recon.reshape(len(g_recon), 1, 28, 28)
             if ctx.decoder == "subpixel":
@@ -271,7 +269,7 @@ class SparseConvCode(torch.autograd.Function):
             g_kernel.index_add_(0, c, g_k * vals.unsqueeze(1))
             grad_dec_w = _decoder_kernel_grad(ctx.decoder, g_kernel, dec_w.shape)
         patches = F.unfold(xpad, ctx.conv_shape[2:], stride=2)  # (batch, in x 3 x 3, spatial)
-        p_bj = patches[b, :, j - c * spatial]  # (|A|, in x 3 x 3)
+        p_bj = patches[b, :, pos]  # (|A|, in x 3 x 3)
         grad_conv_w = torch.zeros(n_maps, p_bj.shape[1], dtype=vals.dtype, device=vals.device)
         grad_conv_w.index_add_(0, c, p_bj * g.unsqueeze(1))
         grad_conv_b = torch.zeros(n_maps, dtype=vals.dtype, device=vals.device).index_add_(0, c, g)
@@ -513,6 +511,12 @@ _TRAIN_PARAMS = {
                         doc="images per chunk when evaluating and encoding (100 keeps a "
                             "CNN chunk's 39,200-unit maps under 16 MB: larger chunks were 3x "
                             "slower, see benchmarks/bench_eval.py)"),
+    "sparse_backward": Param(bool, False, section="train", omit_if_unset=True,
+                             doc="sparse-aware steps: skip the work of inactive hidden units "
+                                 "(FC: the weight gradients of units silent on the batch; "
+                                 "CNN and autoencoder: readout, decoder and backward over the "
+                                 "active units once the code is sparse); same gradients, "
+                                 "faster for sparse codes"),
 }
 
 
@@ -843,9 +847,6 @@ class ReluL1FC(_ReluL1Rule):
     description = "the article's FC net 784 -> 784 ReLU -> 10 with an L1 penalty on the hidden code"
     kind = "fc"
     params = {"hidden": Param(int, 784, low=1, high=100_000, doc="hidden units"),
-              "sparse_backward": Param(bool, False, section="train", omit_if_unset=True,
-                                       doc="skip the backward work of hidden units silent on "
-                                           "the batch (same gradients; faster for sparse codes)"),
               **_TRAIN_PARAMS}
     test_params = {"hidden": 16, "iterations": 4, "eval_every": 2, "batch_size": 32,
                    "random_state": 0}
@@ -882,10 +883,6 @@ class ReluL1CNN(_ReluL1Rule):
     description = "the article's CNN (3x3/2 conv, 200 maps = 39,200 ReLU units) with L1 on the maps"
     kind = "cnn"
     params = {"feature_maps": Param(int, 200, low=1, high=4096, doc="conv feature maps"),
-              "sparse_backward": Param(bool, False, section="train", omit_if_unset=True,
-                                       doc="readout and backward over the active (image, "
-                                           "unit) pairs only (same gradients; faster for "
-                                           "sparse codes)"),
               **_TRAIN_PARAMS}
     test_params = {"feature_maps": 2, "iterations": 4, "eval_every": 2, "batch_size": 32,
                    "random_state": 0}
