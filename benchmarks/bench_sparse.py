@@ -112,9 +112,9 @@ def compare(kind: str, decoder: str | None, target: float, xs, ys, iterations: i
     for net in nets:
         with torch.no_grad():
             _bias(net).add_(shift)
-    before = ratio(nets[0], xs[0])
     with torch.no_grad():
-        in_batch = float((nets[0](xs[0]).hidden > 0).any(0).float().mean())
+        on = nets[0](xs[0]).hidden > 0
+    before, in_batch = float(on.float().mean()), float(on.any(0).float().mean())
     dense, sparse = time_pair(nets, xs, ys, iterations)
     return {"model": kind if decoder is None else f"{kind}-{decoder}", "target": target,
             "bias_shift": shift, "activity_ratio": before, "activity_ratio_after": ratio(nets[0], xs[0]),
@@ -158,11 +158,32 @@ def compare_runs(paths: list[str], iterations: int) -> list[dict]:
     return rows
 
 
+MODELS = {"fc": ("fc", None), "cnn": ("cnn", None), "conv-ae": ("conv-ae", "subpixel"),
+          "conv-ae-transposed": ("conv-ae", "transposed")}
+
+
+def compare_random(models: list[str], iterations: int) -> list[dict]:
+    """Dense against sparse-aware steps on random images, at each target activity ratio."""
+    gen = torch.Generator().manual_seed(0)
+    n = iterations + 3
+    xs = torch.rand(n, 100, 784, generator=gen)
+    ys = torch.randint(0, 10, (n, 100), generator=gen)
+    rows = []
+    for m in models:
+        for target in TARGETS:
+            r = compare(*MODELS[m], target, xs, ys, iterations)
+            rows.append(r)
+            print(f"{r['model']:>20} {r['activity_ratio']:14.4f} {r['activity_ratio_after']:8.4f} "
+                  f"{r['units_active_in_batch']:16.3f} {r['dense_ms']:9.2f} {r['sparse_ms']:10.2f} "
+                  f"{r['speedup']:9.2f}", flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=100)
     ap.add_argument("--models", nargs="+", default=["fc", "cnn", "conv-ae"],
-                    choices=["fc", "cnn", "conv-ae", "conv-ae-transposed"])
+                    choices=list(MODELS))
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--runs", nargs="+", metavar="RUN.h5",
                     help="time the trained networks of these stored runs on MNIST batches")
@@ -170,36 +191,18 @@ def main() -> None:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch "
+               f"{torch.__version__} ({torch.get_num_threads()} threads)")
     if args.runs:
-        print(f"training step from trained runs, batch 100 of MNIST; "
-              f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch "
-              f"{torch.__version__} ({torch.get_num_threads()} threads)")
+        print(f"training step from trained runs, batch 100 of MNIST; {machine}")
         print(f"{'model':>20} {'lambda':>8} {'activity ratio':>14} {'sparse':>6} "
               f"{'dense ms':>9} {'sparse ms':>10} {'speed-up':>9}", flush=True)
         rows = compare_runs(args.runs, args.iterations)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(rows, f, indent=1)
-        return
-    gen = torch.Generator().manual_seed(0)
-    n = args.iterations + 3
-    xs = torch.rand(n, 100, 784, generator=gen)
-    ys = torch.randint(0, 10, (n, 100), generator=gen)
-    print(f"training step, batch 100; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    print(f"{'model':>20} {'activity ratio':>14} {'(after)':>8} {'active in batch':>16} "
-          f"{'dense ms':>9} {'sparse ms':>10} {'speed-up':>9}", flush=True)
-    rows = []
-    for m in args.models:
-        kind, decoder = {"fc": ("fc", None), "cnn": ("cnn", None),
-                         "conv-ae": ("conv-ae", "subpixel"),
-                         "conv-ae-transposed": ("conv-ae", "transposed")}[m]
-        for target in TARGETS:
-            r = compare(kind, decoder, target, xs, ys, args.iterations)
-            rows.append(r)
-            print(f"{r['model']:>20} {r['activity_ratio']:14.4f} {r['activity_ratio_after']:8.4f} "
-                  f"{r['units_active_in_batch']:16.3f} {r['dense_ms']:9.2f} {r['sparse_ms']:10.2f} "
-                  f"{r['speedup']:9.2f}", flush=True)
+    else:
+        print(f"training step, batch 100; {machine}")
+        print(f"{'model':>20} {'activity ratio':>14} {'(after)':>8} {'active in batch':>16} "
+              f"{'dense ms':>9} {'sparse ms':>10} {'speed-up':>9}", flush=True)
+        rows = compare_random(args.models, args.iterations)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
