@@ -116,8 +116,9 @@ FAN_OUT = 10
 
 
 def theory_capacity_bits(k: Sequence[float], N: int = REFERENCE_N) -> np.ndarray:
-    """Willshaw bits per synapse at capacity (autoassociative, tolerance ``0.1 k / N``, as the
-    battery measures) for each ``k``; NaN where undefined (``k < 2``: no synapse is set)."""
+    """Willshaw bits per synapse at capacity (autoassociative, half cues of ``max(1,
+    round(k/2))`` units, tolerance ``0.1 k / N``, as the battery measures) for each ``k``; NaN
+    where undefined (``k < 2``: no synapse is set)."""
     from neurocode.metrics.capacity import willshaw_theory
 
     out = []
@@ -126,7 +127,9 @@ def theory_capacity_bits(k: Sequence[float], N: int = REFERENCE_N) -> np.ndarray
             out.append(np.nan)
             continue
         out.append(willshaw_theory(N, kk, 1, tolerance=min(0.1 * kk / N, 1.0),
-                                   autoassociative=True)["bits_per_synapse_at_capacity"])
+                                   autoassociative=True,
+                                   cue_units=max(1.0, float(np.rint(0.5 * kk))))
+                   ["bits_per_synapse_at_capacity"])
     return np.asarray(out, dtype=float)
 
 

@@ -7,11 +7,27 @@
   in a Willshaw net or a Hopfield net, the capacity ``M*`` (largest ``M`` with error within a
   tolerance) and the information stored per synapse.
 * :func:`willshaw_theory`: the closed forms for random k-of-N patterns (Willshaw, Buneman &
-  Longuet-Higgins 1969; Palm 1980).
+  Longuet-Higgins 1969; Palm 1980), from full or partial cues.
 * :func:`capacity_vs_k`: measured and theoretical Willshaw capacity of random k-of-N codes over
   ``k`` at fixed ``N``: it peaks at sparse activity, neither at ``k = 1`` nor at ``k = N/2``.
 * :func:`willshaw_curve`: the fast path under the Willshaw measures, on patterns given as index
   lists (active units per pattern), for memories of many thousands of units and patterns.
+
+**Information per synapse (Willshaw).** A recall is credited only with what its cue does not
+hold (Palm 1980; Palm & Sommer 1996; Schwenker, Sommer & Palm 1996). From a cue of ``c`` of a
+pattern's ``k`` active units, each of the ``N - c`` units the cue leaves out is a binary channel
+with prior ``p' = (k - c) / (N - c)``, spurious rate ``q10 = spurious / (N - k)`` and miss rate
+``q01 = missed / (k - c)``::
+
+    info_bits(M) = D(M) (N - c) I(p', q10, q01),   bits_per_synapse = info_bits / (N (N-1) / 2)
+
+(``D(M)`` distinct patterns stored, ``I`` :func:`channel_information`), over the distinct
+synapses of the symmetric autoassociative matrix; hetero-associative, the cue holds nothing of
+the target: ``D(M) n_out I(k / n_out, q10, q01) / (n_in n_out)``. No memory of ``S`` binary
+synapses holds more than ``S`` bits (``bits_bound_per_synapse = 1``); the asymptotic optima are
+``ln 2`` hetero-associative and ``ln 2 / 2`` per distinct synapse for autoassociative completion
+(:func:`willshaw_theory`). A full autoassociative cue is credited with nothing; the battery
+recalls from half cues.
 
 **The fast Willshaw path.** The synapses ``W_ij`` are kept as bits (``(n_in, ceil(n_out/64))``
 64-bit words, 2 MB for ``N = 4096``), patterns as index lists (CSR: the active units of every
@@ -55,6 +71,8 @@ AGS_CAPACITY = 0.138
 """Critical load ``alpha_c = M / N`` of the Hopfield net for random unbiased patterns (Amit,
 Gutfreund & Sompolinsky 1985, Phys. Rev. Lett. 55, 1530-1533)."""
 
+_OPTIMUM_HETERO = math.log(2)       # bits per synapse, Palm 1980 (hetero-association)
+_OPTIMUM_AUTO = math.log(2) / 2     # per distinct synapse: ln 2 / 4 per N^2 (completion)
 _GATHER_BYTES = 1 << 25      # bytes of W rows gathered per recall chunk
 _DEFAULT_MAX_UNITS = {"willshaw": 16_384, "hopfield": 4096}
 
@@ -328,12 +346,22 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
 
 
+def _cue_sizes(counts: np.ndarray, fraction: float) -> np.ndarray:
+    """Units a partial cue keeps of patterns with ``counts`` active units: ``max(1,
+    round(fraction * k))`` (``np.rint``, halves to even: k = 9 keeps 4 at one half, k = 11
+    keeps 6), 0 for an empty pattern, all ``k`` for ``fraction = 1``."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if fraction >= 1.0:
+        return counts
+    return np.where(counts > 0, np.maximum(1, np.rint(fraction * counts)), 0).astype(np.int64)
+
+
 def _partial(P: _Patterns, fraction: float, rng: np.random.Generator) -> _Patterns:
-    """Keep ``max(1, round(fraction * c))`` of each pattern's ``c`` active units, at random."""
+    """Keep :func:`_cue_sizes` of each pattern's active units, drawn at random."""
     if fraction >= 1.0:
         return P
     counts = P.counts
-    keep = np.where(counts > 0, np.maximum(1, np.rint(fraction * counts)), 0).astype(np.int64)
+    keep = _cue_sizes(counts, fraction)
     row = np.repeat(np.arange(len(P)), counts)
     order = np.lexsort((rng.random(len(P.idx)), row))
     rank = np.arange(len(order)) - np.repeat(P.ptr[:-1], counts)
@@ -444,7 +472,7 @@ def _willshaw_run(X: _Patterns, Y: _Patterns | None, loads: np.ndarray, toleranc
     nL = len(loads)
     cols = {name: np.full(nL, np.nan) for name in
             ("error", "spurious", "missed", "exact", "fraction_set", "n_distinct", "k_target",
-             "k_cue")}
+             "cue_units")}
     seen: set[bytes] = set()
     stored = 0
     above = 0
@@ -480,7 +508,7 @@ def _willshaw_run(X: _Patterns, Y: _Patterns | None, loads: np.ndarray, toleranc
         cols["exact"][li] = np.mean((spur + miss) == 0)
         cols["fraction_set"][li] = mem.fraction_set(exclude_diagonal=auto)
         cols["k_target"][li] = yp.counts.mean()
-        cols["k_cue"][li] = xp.counts.mean()
+        cols["cue_units"][li] = cue.counts.mean()
         above = above + 1 if cols["error"][li] > tolerance else 0
         if stop_after is not None and above >= stop_after:
             break
@@ -513,18 +541,55 @@ def _keys(A: _Patterns, B: _Patterns | None = None) -> list[bytes]:
     return [a + b"|" + b for a, b in zip(ka, one(B))]
 
 
-def _curve_summary(run: dict[str, Any], tolerance: float, n_units_for_bits: int) -> dict[str, Any]:
-    """Capacity, information per synapse, from a run's curves."""
+def _curve_summary(run: dict[str, Any], tolerance: float, bits: np.ndarray) -> dict[str, Any]:
+    """Capacity ``M*`` from a run's error curve, and ``bits`` (a curve over the loads) at it."""
     L = run["loads"]
-    n_out = run["n_out"]
-    p = run["k_target"] / n_out
-    q10 = run["spurious"] / np.maximum(n_out - run["k_target"], 1e-12)
-    q01 = np.where(run["k_target"] > 0, run["missed"] / np.maximum(run["k_target"], 1e-12), 0.0)
-    info = channel_information(p, np.clip(q10, 0, 1), np.clip(q01, 0, 1))
-    bits = run["n_distinct"] * n_out * info / (n_units_for_bits * n_out)
     cap, censored = capacity_from_curve(L, run["error"], tolerance)
     return {"bits_per_synapse": bits, "capacity": cap, "capacity_censored": float(censored),
             "bits_per_synapse_at_capacity": _interp(cap, L, bits)}
+
+
+def _hopfield_bits(run: dict[str, Any]) -> np.ndarray:
+    """Hopfield information per synapse: ``D(M) N I(k/N, q10, q01) / N^2`` (the full pattern
+    credited, over all ``N^2`` couplings; see :func:`associative_capacity`)."""
+    n_out = run["n_out"]
+    k = run["k_target"]
+    p = k / n_out
+    q10 = run["spurious"] / np.maximum(n_out - k, 1e-12)
+    q01 = np.where(k > 0, run["missed"] / np.maximum(k, 1e-12), 0.0)
+    info = channel_information(p, np.clip(q10, 0, 1), np.clip(q01, 0, 1))
+    return run["n_distinct"] * n_out * info / (run["n_in"] * n_out)
+
+
+def _distinct_synapses(n_in: int, n_out: int, auto: bool) -> float:
+    """Distinct binary synapses: ``N (N - 1) / 2`` for the symmetric autoassociative ``W`` (its
+    diagonal never carries a unit the cue leaves out), ``n_in n_out`` hetero-associative."""
+    return n_out * (n_out - 1) / 2.0 if auto else float(n_in) * n_out
+
+
+def _willshaw_information(run: dict[str, Any]) -> dict[str, Any]:
+    """Information the recalls add to their cues, from a Willshaw run's curves.
+
+    Per load: ``n`` = units not given by the cue (``N - c`` autoassociative, ``n_out``
+    hetero), ``a`` = active ones among them (``k - c``; ``k``), the prior ``p' = a / n``, the
+    spurious rate ``q10 = spurious / (n_out - k)``, the miss rate ``q01 = missed / a``;
+    ``info_bits = D(M) n I(p', q10, q01)`` and ``bits_per_synapse = info_bits / S`` with ``S``
+    the distinct synapses (:func:`_distinct_synapses`). ``c`` and ``k`` are the probes' means.
+    """
+    auto = bool(run["auto"])
+    n_out = run["n_out"]
+    k = run["k_target"]
+    c = run["cue_units"] if auto else np.zeros_like(k)
+    free = n_out - c
+    active = np.maximum(k - c, 0.0)
+    p = np.where(free > 0, active / np.maximum(free, 1e-12), 0.0)
+    q10 = run["spurious"] / np.maximum(n_out - k, 1e-12)
+    q01 = np.where(active > 0, run["missed"] / np.maximum(active, 1e-12), 0.0)
+    per_pattern = free * channel_information(p, np.clip(q10, 0, 1), np.clip(q01, 0, 1))
+    info = run["n_distinct"] * per_pattern
+    S = _distinct_synapses(run["n_in"], n_out, auto)
+    bits = info / S if S > 0 else np.full_like(info, np.nan)  # one unit: no synapse
+    return {"info_bits": info, "bits_per_synapse": bits, "synapse_bits_total": S}
 
 
 def willshaw_curve(patterns: Any, n_units: int, loads: Any = None, targets: Any = None, *,
@@ -554,17 +619,36 @@ def willshaw_curve(patterns: Any, n_units: int, loads: Any = None, targets: Any 
     ``> tolerance`` (the error of these memories grows with ``M``; ``None``: every load); the
     returned curves hold only the evaluated loads.
 
+    The information the recalls add to their cues (Palm 1980; partial cues: Palm & Sommer
+    1996; see :func:`associative_capacity` and :func:`willshaw_theory`), with ``k``, ``c``
+    (active units of the target and of the cue), ``spurious`` and ``missed`` the means over
+    the probes and ``D(M)`` the distinct patterns (pairs) stored. Autoassociative, the cue
+    holds ``c`` of the pattern's units and leaves ``N - c`` unspecified; hetero-associative,
+    the cue holds none of the target (no subtraction, ``c`` counts for the prior as 0)::
+
+        auto:   info_bits = D(M) (N - c) I((k - c)/(N - c), spurious/(N - k), missed/(k - c)),
+                bits_per_synapse = info_bits / (N (N - 1) / 2)
+        hetero: info_bits = D(M) n_out I(k/n_out, spurious/(n_out - k), missed/k),
+                bits_per_synapse = info_bits / (n_in n_out)
+
+    over the distinct binary synapses, so ``bits_per_synapse <= 1`` for a valid measure. A full
+    autoassociative cue is credited with 0 bits.
+
     Returns
     -------
     dict
         Curves over ``loads``: ``error``, ``spurious``, ``missed`` (mean units per recall),
         ``exact`` (fraction of probes recalled exactly), ``fraction_set`` (set synapses among
         ``n_in x n_out``, the diagonal excluded when autoassociative), ``n_distinct``
-        (distinct patterns stored; pairs when hetero-associative), ``bits_per_synapse`` (see
-        :func:`associative_capacity`, over ``n_in x n_out`` synapses); scalars ``capacity``
-        (:func:`capacity_from_curve`), ``capacity_censored``, ``bits_per_synapse_at_capacity``,
-        ``n_units``, ``k_mean`` (mean active units of the targets), ``n_probe``,
-        ``tolerance``, ``cue_fraction``.
+        (distinct patterns stored; pairs when hetero-associative), ``info_bits`` and
+        ``bits_per_synapse`` (above); scalars ``capacity`` (:func:`capacity_from_curve`, from
+        the same cues), ``capacity_censored``, ``bits_per_synapse_at_capacity``,
+        ``info_bits_total`` (``info_bits`` at ``M*``), ``synapse_bits_total`` (distinct
+        synapses: ``N (N - 1) / 2`` or ``n_in n_out``), ``bits_bound_per_synapse`` (1.0),
+        ``bits_asymptotic_optimum`` (``ln 2 / 2`` autoassociative, ``ln 2`` hetero; see
+        :func:`willshaw_theory`), ``cue_units`` (mean active units of the cues), ``n_units``,
+        ``k_mean`` (mean active units of the targets), ``n_probe``, ``tolerance``,
+        ``cue_fraction``.
         Defaults for ``loads``: 30 geometric loads from 1 to ``n_patterns``.
 
     Examples
@@ -595,12 +679,20 @@ def willshaw_curve(patterns: Any, n_units: int, loads: Any = None, targets: Any 
 
 def _willshaw_result(run: dict[str, Any], tol: float, n_probe: int,
                      cue_fraction: float) -> dict[str, Any]:
-    summary = _curve_summary(run, tol, run["n_in"])
+    info = _willshaw_information(run)
+    summary = _curve_summary(run, tol, info["bits_per_synapse"])
     out = {k: run[k] for k in ("loads", "error", "spurious", "missed", "exact", "fraction_set",
                                "n_distinct")}
     out.update(summary)
-    out.update({"n_units": float(run["n_out"]), "k_mean": float(np.mean(run["k_target"])),
-                "n_probe": float(n_probe), "tolerance": tol, "cue_fraction": cue_fraction})
+    out["info_bits"] = info["info_bits"]
+    out.update({
+        "info_bits_total": _interp(summary["capacity"], run["loads"], info["info_bits"]),
+        "synapse_bits_total": info["synapse_bits_total"],
+        "bits_bound_per_synapse": 1.0,
+        "bits_asymptotic_optimum": _OPTIMUM_AUTO if run["auto"] else _OPTIMUM_HETERO,
+        "cue_units": float(np.mean(run["cue_units"])),
+        "n_units": float(run["n_out"]), "k_mean": float(np.mean(run["k_target"])),
+        "n_probe": float(n_probe), "tolerance": tol, "cue_fraction": cue_fraction})
     return out
 
 
@@ -624,8 +716,10 @@ def _check_run_args(tolerance: float, n_probe: int, cue_fraction: float,
 
 # -- theory -----------------------------------------------------------------------------------
 def willshaw_theory(N: int, k: float, M: Any, tolerance: float = 0.01,
-                    autoassociative: bool = False) -> dict[str, Any]:
-    """Closed forms for a Willshaw net storing ``M`` random k-of-N patterns (or pairs).
+                    autoassociative: bool = False, cue_units: float | None = None
+                    ) -> dict[str, Any]:
+    """Closed forms for a Willshaw net storing ``M`` random k-of-N patterns (or pairs), recalled
+    from cues of ``c`` active units.
 
     Each stored pair ``(a, b)`` of independent random k-of-N patterns sets ``W_ij`` with
     probability ``q = k^2 / N^2`` (autoassociative, off the diagonal: ``q = k (k-1) /
@@ -635,22 +729,57 @@ def willshaw_theory(N: int, k: float, M: Any, tolerance: float = 0.01,
 
         p1(M) = 1 - (1 - q)^M
 
-    A full cue recalls its own ``k`` units plus each of the other ``N - k`` units whose ``k``
-    synapses from the cue were all set by the other ``M - 1`` patterns; treating those
-    synapses as independent::
+    The cue holds ``c`` of the stored cue pattern's ``k`` active units (``cue_units``; ``c = k``,
+    the default, is the full cue). Threshold recall fires the ``k`` target units (the
+    ``c`` given ones included, autoassociative) and each of the ``N - k`` silent units whose
+    ``c`` synapses from the cue units were all set by the other ``M - 1`` patterns; treating
+    those synapses as independent::
 
-        spurious(M) ~ (N - k) p1(M - 1)^k,        error(M) = spurious(M) / N
+        spurious(M) ~ (N - k) p1(M - 1)^c,        error(M) = spurious(M) / N
 
-    (for large ``M``, ``(N - k) p1^k`` as usually written). The implied capacity is the
-    largest (real) ``M`` with ``error <= tolerance``, i.e. ``spurious <= tolerance N``::
+    (for large ``M``, ``(N - k) p1^c`` as usually written; the independence approximation runs
+    a little low, the synapses of one unit being correlated through the patterns it is in).
+    The implied capacity is the largest (real) ``M`` with ``error <= tolerance``, i.e.
+    ``spurious <= tolerance N``::
 
-        p1* = (tolerance N / (N - k))^(1/k),   M* = 1 + ln(1 - p1*) / ln(1 - q)
+        p1* = (tolerance N / (N - k))^(1/c),   M* = 1 + ln(1 - p1*) / ln(1 - q)
 
     (``inf`` when ``p1* >= 1`` or ``q = 0``), and ``capacity_one_spurious`` the same with at
-    most one spurious unit per recall (``p1* = (1 / (N - k))^(1/k)``), the classic criterion
-    under which the capacity peaks near ``k ~ log2 N``. The information per synapse is
-    ``M N I / N^2`` with ``I`` the :func:`channel_information` of a unit (``p = k/N``, spurious
-    rate ``p1(M - 1)^k``, no misses), per ``N x N`` synapses.
+    most one spurious unit per recall (``p1* = (1 / (N - k))^(1/c)``), the classic criterion
+    under which the capacity peaks near ``k ~ log2 N``.
+
+    **Information.** Each unit of a recalled pattern is a binary channel
+    (:func:`channel_information`; Palm 1980), and a recall is credited only with what its cue
+    does not already hold (partial cues: Palm & Sommer 1996, "Associative data storage and
+    retrieval in neural networks"; Schwenker, Sommer & Palm 1996, "Iterative retrieval of
+    sparsely coded associative memory patterns", Neural Networks 9). Autoassociative: the cue
+    leaves ``N - c`` units unspecified, ``k - c`` of them active, recalled with the spurious
+    rate above and no misses::
+
+        info_bits(M)        = M (N - c) I((k - c) / (N - c), p1(M - 1)^c, 0)
+        bits_per_synapse(M) = info_bits(M) / (N (N - 1) / 2)
+
+    over the distinct synapses of the symmetric ``W`` (its diagonal is never read for a unit
+    the cue leaves out). A full cue (``c = k``) adds nothing: 0 bits. Hetero-associative, the
+    target ``b`` is a separate pattern and the cue holds none of it::
+
+        info_bits(M)        = M N I(k / N, p1(M - 1)^c, 0),   bits_per_synapse = info_bits / N^2
+
+    (``M`` stands for the distinct patterns: random patterns almost never repeat). The bound a
+    valid measure respects is ``bits_bound_per_synapse = 1``: ``S`` binary synapses hold at
+    most ``S`` bits (``synapse_bits_total = S``). The known asymptotic optima (``N -> inf``,
+    vanishing error, ``k ~ log N``), given as ``bits_asymptotic_optimum``: ``ln 2 ~ 0.69``
+    bits per synapse hetero-associative (Palm 1980); autoassociative one-step pattern
+    completion ``ln 2 / 4 ~ 0.17`` per ``N^2`` synapses (Palm 1988, as quoted by Schwenker,
+    Sommer & Palm 1996; Knoblauch & Palm 2020, Neural Computation 32, 205), i.e. ``ln 2 / 2 ~
+    0.35`` per distinct synapse, the value used here. With ``k = log2 N`` (hetero) and ``c = k/2
+    = log2 N`` (auto) these forms approach them from below (``N = 2^20``, at the best ``M``:
+    0.66 hetero, ``k = 20``; 0.34 auto, ``k = 40``). The optima hold for vanishing error and
+    bound nothing at finite ``N``: recalls with many spurious units still carry information.
+    Where the spurious rate dwarfs the prior, the forms give about ``ln(1 / (1 - p1)) log2(1 /
+    p1)`` (at most ``ln 2``, at ``p1 = 1/2``) per synapse hetero-associative, and ``2 c (k -
+    c) / (k (k - 1))`` times that per distinct synapse autoassociative (0.42 for ``k = 6``,
+    ``c = 3``). Only ``bits_bound_per_synapse`` is a bound.
 
     Parameters
     ----------
@@ -663,25 +792,36 @@ def willshaw_theory(N: int, k: float, M: Any, tolerance: float = 0.01,
     tolerance : float
         Error tolerance of the capacity (fraction of wrong units per recall).
     autoassociative : bool
-        ``q = k (k-1) / (N (N-1))`` (autoassociative) instead of ``k^2 / N^2`` (pairs).
+        ``q = k (k-1) / (N (N-1))`` (autoassociative) instead of ``k^2 / N^2`` (pairs), and the
+        autoassociative information accounting.
+    cue_units : float, optional
+        Active units of the cue, ``0 < c <= k`` (a mean may be fractional); ``None``: ``c = k``.
 
     Returns
     -------
     dict
-        ``loads`` (``M``), ``fraction_set``, ``spurious``, ``error``, ``bits_per_synapse``
-        (floats for a scalar ``M``, arrays otherwise); ``capacity``, ``capacity_one_spurious``,
-        ``bits_per_synapse_at_capacity``.
+        ``loads`` (``M``), ``fraction_set``, ``spurious``, ``error``, ``info_bits``,
+        ``bits_per_synapse`` (floats for a scalar ``M``, arrays otherwise); ``capacity``,
+        ``capacity_one_spurious``, ``bits_per_synapse_at_capacity``, ``info_bits_total`` (at
+        ``M*``), ``synapse_bits_total``, ``bits_bound_per_synapse`` (1.0),
+        ``bits_asymptotic_optimum``, ``cue_units`` (``c``).
 
     Examples
     --------
     >>> out = willshaw_theory(1024, 10, 5000)
     >>> print(round(out["fraction_set"], 4), round(out["spurious"], 3))
     0.3793 0.062
+    >>> half = willshaw_theory(1024, 10, 2000, autoassociative=True, cue_units=5)
+    >>> print(round(half["spurious"], 3), round(half["bits_per_synapse"], 4))
+    0.099 0.1712
     """
     N = _check_n(N, "N")
     kf = float(k)
     if not (np.isfinite(kf) and 0 < kf <= N):
         raise ValueError(f"k must be in (0, N={N}], got {k!r}")
+    cf = kf if cue_units is None else float(cue_units)
+    if not (np.isfinite(cf) and 0 < cf <= kf):
+        raise ValueError(f"cue_units must be in (0, k={kf:g}], got {cue_units!r}")
     tol = _check_tolerance(tolerance)
     Ms = np.asarray(M, dtype=np.float64)
     if not np.all(np.isfinite(Ms)) or np.any(Ms < 0):
@@ -691,21 +831,29 @@ def willshaw_theory(N: int, k: float, M: Any, tolerance: float = 0.01,
     else:
         q = kf * kf / (N * N)
     q = min(max(q, 0.0), 1.0)
+    S = _distinct_synapses(N, N, autoassociative)
 
     def p1(m: np.ndarray) -> np.ndarray:
         return 1.0 - (1.0 - q) ** np.maximum(m, 0.0)
 
     def spurious(m: np.ndarray) -> np.ndarray:
-        return (N - kf) * p1(m - 1) ** kf
+        return (N - kf) * p1(m - 1) ** cf
+
+    def info(m: np.ndarray) -> np.ndarray:
+        rate = np.clip(p1(m - 1) ** cf, 0.0, 1.0)
+        if autoassociative:
+            free = N - cf
+            prior = (kf - cf) / free if free > 0 else 0.0
+            return m * free * channel_information(prior, rate)
+        return m * N * channel_information(kf / N, rate)
 
     def bits(m: np.ndarray) -> np.ndarray:
-        rate = np.clip(p1(m - 1) ** kf, 0.0, 1.0)
-        return m * channel_information(kf / N, rate) / N
+        return info(m) / S if S > 0 else np.full_like(np.asarray(m, dtype=float), np.nan)
 
     def cap(limit: float) -> float:
         if N - kf <= 0 or q <= 0:
             return float("inf")
-        pstar = (limit / (N - kf)) ** (1.0 / kf)
+        pstar = (limit / (N - kf)) ** (1.0 / cf)
         if pstar >= 1.0:
             return float("inf")
         return float(1.0 + math.log1p(-pstar) / math.log1p(-q)) if q < 1 else 1.0
@@ -713,14 +861,19 @@ def willshaw_theory(N: int, k: float, M: Any, tolerance: float = 0.01,
     c = cap(tol * N)
     out: dict[str, Any] = {
         "loads": Ms, "fraction_set": p1(Ms), "spurious": spurious(Ms),
-        "error": spurious(Ms) / N, "bits_per_synapse": bits(Ms),
+        "error": spurious(Ms) / N, "info_bits": info(Ms), "bits_per_synapse": bits(Ms),
     }
     if Ms.ndim == 0:
         out = {name: float(v) for name, v in out.items()}
+    at_c = np.isfinite(c)
     out["capacity"] = c
     out["capacity_one_spurious"] = cap(1.0)
-    out["bits_per_synapse_at_capacity"] = (float(bits(np.asarray(c))) if np.isfinite(c)
-                                           else float("nan"))
+    out["bits_per_synapse_at_capacity"] = float(bits(np.asarray(c))) if at_c else float("nan")
+    out["info_bits_total"] = float(info(np.asarray(c))) if at_c else float("nan")
+    out["synapse_bits_total"] = S
+    out["bits_bound_per_synapse"] = 1.0
+    out["bits_asymptotic_optimum"] = _OPTIMUM_AUTO if autoassociative else _OPTIMUM_HETERO
+    out["cue_units"] = cf
     return out
 
 
@@ -787,8 +940,8 @@ def associative_capacity(patterns: Any, loads: Any = None, memory: str = "willsh
     memory of ``N`` units, for each ``M`` in ``loads`` (ascending; storage is incremental:
     rows ``M_prev .. M-1`` are added to the same memory), and ``n_probe`` of the ``M`` stored
     rows, drawn without replacement, are recalled from a cue: the whole stored pattern
-    (``cue_fraction=1``, the default) or ``max(1, round(cue_fraction k))`` of its ``k`` active
-    units drawn at random (the others set to 0).
+    (``cue_fraction=1``, the default) or ``max(1, round(cue_fraction k))`` (halves rounded to
+    even) of its ``k`` active units drawn at random (the others set to 0).
 
     ``memory="willshaw"``: autoassociative Willshaw net (Willshaw, Buneman & Longuet-Higgins
     1969), clipped Hebbian binary synapses, threshold recall ``y_j = [sum_i c_i W_ij >= sum_i
@@ -806,21 +959,43 @@ def associative_capacity(patterns: Any, loads: Any = None, memory: str = "willsh
     1985), given as ``theory_capacity``; correlated or biased codes hold far fewer.
 
     The capacity ``M*`` is the largest ``M`` with mean error ``<= tolerance``, linear between
-    loads (:func:`capacity_from_curve`). The information stored per synapse at load ``M``
-    counts each unit of a recalled pattern as a binary channel (Palm 1980, "On associative
-    memory", Biol. Cybern. 36, 19-31; :func:`channel_information`) with ``p = k/N`` (mean over
-    the probes), spurious rate ``q10 = spurious / (N - k)`` and miss rate ``q01 = missed / k``
-    from the measurement, and ``D(M)`` the number of distinct patterns among the ``M`` stored
-    (a repeated code adds no information; ``D = M`` for codes that never repeat)::
+    loads (:func:`capacity_from_curve`), measured from the same cues as the information below
+    (with ``cue_fraction < 1`` it is the capacity for completing patterns from that part of
+    them, lower than the full cue's). The battery uses a half cue, ``cue_fraction=0.5``.
 
-        bits_per_synapse(M) = D(M) N I(p, q10, q01) / N^2
+    **Willshaw information.** Each unit of a recalled pattern is a binary channel (Palm 1980,
+    "On associative memory", Biol. Cybern. 36, 19-31; :func:`channel_information`), and a
+    recall is credited only with what its cue does not already hold (partial cues: Palm &
+    Sommer 1996, "Associative data storage and retrieval in neural networks"; Schwenker,
+    Sommer & Palm 1996, Neural Networks 9). A cue of ``c`` of the pattern's ``k``
+    active units leaves ``N - c`` units unspecified, ``k - c`` of them active: prior ``p' = (k
+    - c) / (N - c)``, spurious rate ``q10 = spurious / (N - k)``, miss rate ``q01 = missed /
+    (k - c)`` (``k``, ``c``, ``spurious``, ``missed``: means over the probes). With ``D(M)``
+    the number of distinct patterns among the ``M`` stored (a repeated code adds no
+    information; ``D = M`` for codes that never repeat)::
 
-    over all ``N^2`` synapses (the symmetric autoassociative ``W`` has ``N(N-1)/2`` distinct
-    ones: twice this per distinct synapse); ``bits_per_synapse_at_capacity`` is its value at
-    ``M*`` (linear between loads). For comparison the Willshaw result carries the closed forms
-    for random patterns with the codes' mean activity ``k`` (:func:`willshaw_theory`,
-    autoassociative): ``theory_fraction_set``, ``theory_spurious``, ``theory_error``,
-    ``theory_bits_per_synapse`` over ``loads`` and ``theory_capacity``.
+        info_bits(M)        = D(M) (N - c) I(p', q10, q01)
+        bits_per_synapse(M) = info_bits(M) / (N (N - 1) / 2)
+
+    over the distinct binary synapses of the symmetric autoassociative ``W`` (its diagonal
+    never carries a unit the cue leaves out). A full cue (``cue_fraction=1``) holds the whole
+    pattern and is credited with 0 bits. ``bits_per_synapse_at_capacity`` and
+    ``info_bits_total`` are the values at ``M*`` (linear between loads); a valid measure keeps
+    ``info_bits_total <= synapse_bits_total = N (N - 1) / 2``, i.e. ``bits_per_synapse <=
+    bits_bound_per_synapse = 1`` (``S`` binary synapses hold at most ``S`` bits). The asymptotic
+    optimum of completion from half cues, ``bits_asymptotic_optimum = ln 2 / 2 ~ 0.35`` per
+    distinct synapse (``ln 2 / 4`` per ``N^2``; see :func:`willshaw_theory`), is approached
+    slowly: about 0.3 at ``N ~ 10^4`` for ``k ~ 2 log2 N``. It holds for vanishing error, and
+    is no bound: noisy recalls still carry information, and at a lax tolerance the measure
+    can pass it (0.36 at ``N = 2048``, ``k = 11``, ``c = 6``, tolerance 0.01). For comparison
+    the Willshaw result carries the closed forms for random patterns with the codes' mean
+    activity ``k`` and mean cue size ``c`` (:func:`willshaw_theory`, autoassociative,
+    ``cue_units = c`` by the cue rule over all rows): ``theory_fraction_set``,
+    ``theory_spurious``, ``theory_error``, ``theory_bits_per_synapse`` over ``loads``,
+    ``theory_capacity``, ``theory_bits_per_synapse_at_capacity`` and ``theory_cue_units``.
+
+    **Hopfield information** is still counted from the whole pattern, ``bits_per_synapse(M) =
+    D(M) N I(k/N, q10, q01) / N^2`` with ``q01 = missed / k``, over all ``N^2`` couplings.
 
     Defaults are chosen for speed (the battery runs this on 10,000 codes): ``loads`` = 30
     geometric loads from 1 to ``n_patterns``; ``n_probe = 200`` probes per load; evaluation
@@ -856,13 +1031,17 @@ def associative_capacity(patterns: Any, loads: Any = None, memory: str = "willsh
     dict
         Curves over ``loads``: ``error``, ``spurious``, ``missed`` (mean units per recall),
         ``exact`` (fraction of probes recalled exactly), ``n_distinct`` (``D(M)``),
-        ``bits_per_synapse``; Willshaw:
-        ``fraction_set`` and the ``theory_*`` curves; Hopfield: ``overlap``, ``sweeps``.
+        ``bits_per_synapse``; Willshaw: ``info_bits``, ``fraction_set`` and the ``theory_*``
+        curves; Hopfield: ``overlap``, ``sweeps``.
         Scalars: ``capacity`` (``M*``), ``capacity_per_unit`` (``M*/N``), ``capacity_censored``
         (1.0 when the error stayed within tolerance at the last load: ``M*`` is a lower
         bound), ``bits_per_synapse_at_capacity``, ``theory_capacity``, ``n_units``,
         ``n_units_given``, ``n_patterns``, ``k_mean``, ``n_probe``, ``tolerance``,
-        ``cue_fraction``; ``trivial_error``, the error of an output with every unit off
+        ``cue_fraction``; Willshaw: ``info_bits_total`` (bits at ``M*``),
+        ``synapse_bits_total`` (``N (N - 1) / 2``), ``bits_bound_per_synapse`` (1.0),
+        ``bits_asymptotic_optimum`` (``ln 2 / 2``), ``cue_units`` (mean active units of the
+        cues), ``theory_bits_per_synapse_at_capacity``, ``theory_cue_units``;
+        ``trivial_error``, the error of an output with every unit off
         (``k/N``; Hopfield ``2k/N``), and ``capacity_informative``, 0.0 when that trivial
         output is itself within tolerance (then ``M*`` says nothing about recall: choose a
         tolerance below ``k/N``, as the battery does, or read ``exact``).
@@ -896,24 +1075,30 @@ def associative_capacity(patterns: Any, loads: Any = None, memory: str = "willsh
         run = _willshaw_run(_Patterns.from_dense(B), None, loads, tol, n_probe, cue_fraction,
                             stop_after, rng)
         out = _willshaw_result(run, tol, n_probe, cue_fraction)
-        k_all = float(B.sum(axis=1).mean())
+        k_rows = B.sum(axis=1)
+        k_all = float(k_rows.mean())
+        c_all = float(_cue_sizes(k_rows, cue_fraction).mean())  # the cue rule, every row
         if k_all > 0:
-            th = willshaw_theory(N, k_all, out["loads"], tolerance=tol, autoassociative=True)
+            th = willshaw_theory(N, k_all, out["loads"], tolerance=tol, autoassociative=True,
+                                 cue_units=min(c_all, k_all))
             out.update({"theory_fraction_set": th["fraction_set"],
                         "theory_spurious": th["spurious"], "theory_error": th["error"],
                         "theory_bits_per_synapse": th["bits_per_synapse"],
-                        "theory_capacity": th["capacity"]})
+                        "theory_capacity": th["capacity"],
+                        "theory_bits_per_synapse_at_capacity": th["bits_per_synapse_at_capacity"],
+                        "theory_cue_units": th["cue_units"]})
         else:
             z = np.zeros(len(out["loads"]))
             out.update({"theory_fraction_set": z, "theory_spurious": z, "theory_error": z,
-                        "theory_bits_per_synapse": z, "theory_capacity": float("inf")})
+                        "theory_bits_per_synapse": z, "theory_capacity": float("inf"),
+                        "theory_bits_per_synapse_at_capacity": 0.0, "theory_cue_units": 0.0})
         out["k_mean"] = k_all
     else:
         run = _hopfield_run(B, loads, tol, n_probe, cue_fraction, stop_after, update,
                             max_sweeps, rng)
         out = {k: run[k] for k in ("loads", "error", "overlap", "spurious", "missed", "exact",
                                    "sweeps", "n_distinct")}
-        out.update(_curve_summary(run, tol, N))
+        out.update(_curve_summary(run, tol, _hopfield_bits(run)))
         out.update({"n_units": float(N), "k_mean": float(B.sum(axis=1).mean()),
                     "theory_capacity": AGS_CAPACITY * N})
     out.update(common)
@@ -962,7 +1147,9 @@ def capacity_vs_k(N: int, k_values: Sequence[int], loads: Any = None, tolerance:
     capacity is maximal at sparse activity. (Autoassociative storage of a local code, ``k =
     1``, sets only diagonal synapses and never recalls a spurious unit, however many
     duplicates are stored; it has only ``N`` distinct patterns, which ``M*`` does not see.)
-    ``hetero=False`` or ``memory="hopfield"``: autoassociative, cue = the stored pattern.
+    ``hetero=False`` or ``memory="hopfield"``: autoassociative, cue = the stored pattern (a
+    full autoassociative Willshaw cue holds all the pattern: its ``bits_per_synapse`` and
+    ``theory_bits_per_synapse`` are 0, see :func:`willshaw_curve`).
 
     With a fractional error tolerance the optimum ``k`` shifts with the tolerance: at
     ``tolerance ~ 1/N`` (about one wrong unit per recall) ``M*`` is largest for a few
@@ -1021,14 +1208,14 @@ def capacity_vs_k(N: int, k_values: Sequence[int], loads: Any = None, tolerance:
         feed = _RandomFeed(N, k, auto, rng)
         if memory == "willshaw":
             run = _willshaw_run(None, None, L, tol, n_probe, 1.0, stop_after, rng, feed=feed)
-            summ = _curve_summary(run, tol, N)
+            summ = _curve_summary(run, tol, _willshaw_information(run)["bits_per_synapse"])
             th = willshaw_theory(N, k, 1, tolerance=tol, autoassociative=auto)
             res["theory_capacity"][i] = th["capacity"]
             res["theory_bits_per_synapse"][i] = th["bits_per_synapse_at_capacity"]
             res["fraction_set"][i] = run["fraction_set"][-1]
         else:
             run = _hopfield_run(feed, L, tol, n_probe, 1.0, stop_after, "async", max_sweeps, rng)
-            summ = _curve_summary(run, tol, N)
+            summ = _curve_summary(run, tol, _hopfield_bits(run))
             res["theory_capacity"][i] = AGS_CAPACITY * N if k == N // 2 else np.nan
         res["capacity"][i] = summ["capacity"]
         res["capacity_censored"][i] = summ["capacity_censored"]
