@@ -5,9 +5,14 @@
 ``activity``        AVR, activity ratio, Treves-Rolls and Hoyer sparseness, lifetime
                     sparseness, dead units, code type (:mod:`~neurocode.metrics.activity`)
 ``representation``  log2 C(N, k) and the distinct codes observed (:mod:`~.capacity`)
-``willshaw``,       recall error against the number of stored binarised codes, capacity M*
-``hopfield``        and bits per synapse (:mod:`~.capacity`), at a tolerance of one wrong unit
-                    per ten active units (``0.1 k/N``, ``k`` the codes' mean activity)
+``willshaw``        recall error against the number of stored binarised codes from half cues
+                    (half of each code's active units), capacity M* and the information per
+                    synapse the recall adds to the cue (:mod:`~.capacity`)
+``hopfield``        the same for a sparse Hopfield memory, the covariance rule of Tsodyks &
+                    Feigel'man with k-winners recall (:mod:`~.covariance`), which holds sparse
+                    codes (the +-1 Hebbian rule holds about two of any code with activity
+                    <= 0.1); both at a tolerance of one wrong unit per ten active units
+                    (``0.1 k/N``, ``k`` the codes' mean activity)
 ``fault``           readout accuracy against the fraction of units silenced, at random and
                     most-active-first, through ``unit_mask`` (:mod:`~.fault`)
 ``superposition``   two images at once: top-2 readout and spurious/lost units (:mod:`~.interference`)
@@ -66,7 +71,8 @@ def run_battery(
     1,275 stimuli). ``results["_meta"]`` records what was used: stimuli, units, seconds per
     measure, and the readout kind.
     """
-    from neurocode.metrics import activity, capacity, decoding, fault, interference, parallel
+    from neurocode.metrics import (activity, capacity, covariance, decoding, fault, interference,
+                                   parallel)
     from neurocode.metrics.readout import fit_readout
 
     say = progress or (lambda msg: None)
@@ -104,9 +110,14 @@ def run_battery(
     k_mean = float(binary_te.sum(axis=1).mean())
     tolerance = 0.1 * k_mean / n_units if k_mean > 0 else 0.01
     timed("willshaw", lambda: capacity.associative_capacity(
-        binary_te, memory="willshaw", tolerance=tolerance, random_state=random_state))
-    timed("hopfield", lambda: capacity.associative_capacity(
-        binary_te, memory="hopfield", tolerance=tolerance, random_state=random_state))
+        binary_te, memory="willshaw", tolerance=tolerance, random_state=random_state,
+        cue_fraction=0.5))
+    if 0 < k_mean < n_units:
+        timed("hopfield", lambda: covariance.sparse_hopfield_capacity(
+            binary_te, tolerance=tolerance, random_state=random_state))
+    else:   # a silent or an always-on binarised code carries nothing for a memory to store
+        out["hopfield"] = {"capacity": float("nan"), "k_mean": k_mean, "n_units": float(n_units),
+                           "not_measured": 1.0}
     timed("unions", lambda: interference.union_false_match(binary_te, random_state=random_state))
     readout = None
     if labelled:
