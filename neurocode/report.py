@@ -3,8 +3,15 @@
 :func:`write_report` writes two files with the same content into ``out_dir``:
 
 * ``index.html``: one self-contained page (inline CSS, no script, nothing fetched from
-  elsewhere); figures are ``<img>`` elements pointing at ``figures/<stem>.png`` beside it;
-* ``report.md``: the Markdown twin, with the same figures by the same relative paths.
+  elsewhere; every figure embedded in it as a PNG data URI), which can be mailed or moved
+  alone;
+* ``report.md``: the Markdown twin, whose figures are links to ``figures/<stem>.png`` beside
+  it (the report folder holds them).
+
+Each claim shows what the article says (quoted), the construct that tests it, the design
+(families, levels, seeds, budget), the null, the effect with its interval, the verdict, the
+numbers, the runs kept out of it (with the reason) and how the verdict moves when each of its
+thresholds moves (:mod:`neurocode.claims`). A methods section states the statistics once.
 
 The verdicts come from :mod:`neurocode.claims` (computed from the runs by stated rules), the
 runs from :func:`neurocode.results.load_results`, the figures from
@@ -14,6 +21,7 @@ depends on the results only: running it twice on the same results gives the same
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import os
@@ -242,7 +250,11 @@ def _html_cell(v: Any) -> str:
     return f'<td{" class=num" if num else ""}>{html.escape(_fmt(v))}</td>'
 
 
-def _render_html(blocks: Sequence[Any], title: str) -> str:
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _render_html(blocks: Sequence[Any], title: str, figures_dir: Path | None = None) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{html.escape(title)}</title>", f"<style>{_CSS}</style>", "</head>",
@@ -265,7 +277,9 @@ def _render_html(blocks: Sequence[Any], title: str) -> str:
             body = "".join("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in b.rows)
             out.append(f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif isinstance(b, _Figure):
-            src = html.escape(f"figures/{b.stem}.png")
+            png = (figures_dir / f"{b.stem}.png") if figures_dir is not None else None
+            src = (_data_uri(png) if png is not None and png.is_file()
+                   else html.escape(f"figures/{b.stem}.png"))
             out.append(f'<figure id="fig-{html.escape(b.stem)}"><img src="{src}" '
                        f'alt="{html.escape("Figure: " + b.caption)}">'
                        f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
@@ -278,67 +292,165 @@ def _render_html(blocks: Sequence[Any], title: str) -> str:
 
 # --- content -----------------------------------------------------------------------------
 
+def _budget(r: RunResult) -> str:
+    it, ep = r.param("train.iterations"), r.param("train.epochs")
+    n = r.param("data.n_train")
+    if it is not None:
+        return f"{it:,} iterations" if isinstance(it, int) else f"{it} iterations"
+    if ep is not None:
+        return (f"{ep} epoch{'s' if ep != 1 else ''}"
+                + (f" of {n:,}" if isinstance(n, int) else ""))
+    return f"{n:,} training stimuli" if isinstance(n, int) else "\u2013"
+
+
 def _runs_table(runs: Sequence[RunResult]) -> _Table:
+    from neurocode.design import exclusion
+
     groups: dict[tuple[str, str], list[RunResult]] = {}
     for r in runs:
         groups.setdefault((r.experiment, r.rule), []).append(r)
     rows = []
     for (exp, rule), g in sorted(groups.items()):
-        budgets = []
-        for r in g:
-            it, ep = r.param("train.iterations"), r.param("train.epochs")
-            budgets.append(f"{it} iterations" if it is not None else
-                           f"{ep} epoch{'s' if ep != 1 else ''}" if ep is not None else "\u2013")
         seeds = sorted({r.seed for r in g})
+        n_out = sum(bool(exclusion(r)) for r in g)
         rows.append([exp, rule, len(g), sum(r.measured for r in g),
-                     ", ".join(sorted(set(budgets))), ", ".join(str(s) for s in seeds),
-                     ", ".join(sorted({r.code_type for r in g}))])
-    return _Table(["experiment", "rule", "runs", "measured", "budget", "seeds", "code types"],
-                  rows)
+                     ", ".join(sorted({_budget(r) for r in g})),
+                     ", ".join(str(s) for s in seeds),
+                     ", ".join(sorted({r.code_type for r in g})), n_out])
+    return _Table(["experiment", "rule", "runs", "measured", "budget", "seeds", "code types",
+                   "excluded (did not learn)"], rows)
 
 
 def _claim_anchor(c: Claim) -> str:
     return f"claim-{c.id}"
 
 
+_ARTICLE_BUDGET = 20_000
+
+
+def _budget_line(runs: Sequence[RunResult]) -> str:
+    """The budget of the article's networks in these results, against the article's."""
+    parts = []
+    for rule, name in (("relu-l1-fc", "FC net"), ("relu-l1-cnn", "CNN"),
+                       ("relu-l1-conv-ae", "autoencoder")):
+        its = sorted({int(r.param("train.iterations")) for r in runs if r.rule == rule
+                      and isinstance(r.param("train.iterations"), (int, float))})
+        seeds = sorted({r.seed for r in runs if r.rule == rule})
+        if its:
+            parts.append(f"the {name} trained {', '.join(f'{i:,}' for i in its)} of the "
+                         f"article's {_ARTICLE_BUDGET:,} iterations ({len(seeds)} seed"
+                         f"{'s' if len(seeds) != 1 else ''})")
+    return ("Budget: " + "; ".join(parts) + "." if parts else
+            "Budget: no run of the article's networks in these results.")
+
+
+def _methods() -> list[Any]:
+    from neurocode.claims import THRESHOLDS
+    from neurocode.design import MIN_LEARNED_FRACTION
+    from neurocode.stats import N_RESAMPLES
+
+    th = [[t.name, f"{t.default:g}", ", ".join(f"{x:g}" for x in t.values), t.meaning]
+          for t in THRESHOLDS.values()]
+    return [
+        _Heading(2, "Methods", "methods"),
+        _Para("Design. The unit of analysis is a family: the runs of one experiment and one "
+              "rule at one code width N (so one readout and one silencing semantics), whose "
+              "configurations (levels) differ in the parameter that sets their sparsity, each "
+              "run with several seeds. No verdict pools families of different N or rule; the "
+              "local/sparse/dense label is descriptive only."),
+        _Para("Nulls. A paired comparison is against lambda = 0 of the same net on the same "
+              "seeds; a property of a code is shown beside the random k-of-N code of the same N "
+              "and k (its closed form where one exists, else the random-projection k-of-N family "
+              "of the same N in the results, interpolated in log activity); a trend against "
+              "zero correlation."),
+        _Para(f"Intervals ({THRESHOLDS['CONFIDENCE'].default:.0%}). Paired comparisons: the mean "
+              f"of per-seed differences with a bootstrap over seeds ({N_RESAMPLES} resamples, "
+              f"Hesterberg's expanded percentile interval, which keeps about the nominal coverage "
+              f"at few seeds). Trends: Spearman's rank correlation of the measure with the "
+              f"activity ratio within a family, with a two-stage cluster bootstrap (levels with "
+              f"replacement, then each drawn level's seeds), since seeds of one level are not "
+              f"independent configurations. A peak along fixed levels: a bootstrap of each "
+              f"level's seeds. A verdict is 'supported' only when the interval excludes the "
+              f"null effect on the claimed side, and 'not tested' when the results lack the "
+              f"runs the design needs (never 'partly'); 'partly' is kept for claims of several "
+              f"parts or families of which some hold."),
+        _Para(f"Exclusions. A run whose code is silent, or a supervised run whose test accuracy "
+              f"is below {MIN_LEARNED_FRACTION:g} of the way from chance to 1, did not learn: it "
+              f"is listed with the reason and kept out of every verdict."),
+        _Para("Sensitivity. Each verdict is recomputed with each of its thresholds moved alone "
+              "over the range below; the claim's table says whether the verdict is stable."),
+        _Table(["threshold", "default", "range tried", "meaning"], th),
+    ]
+
+
+def _claim_blocks(c: Claim, v: Verdict) -> list[Any]:
+    b: list[Any] = [_Heading(2, f"Claim {c.id}: {c.title}", _claim_anchor(c), v.verdict),
+                    _Para(c.wording, quote=True),
+                    _Para(f"Construct: {c.measurement}.")]
+    if v.design:
+        b.append(_Para(f"Design: {v.design}."))
+    if v.null:
+        b.append(_Para(f"Null: {v.null}."))
+    if v.effect:
+        b.append(_Para(f"Effect: {v.effect}."))
+    b.append(_Para(f"Rule: {v.rule}", small=True))
+    if v.findings:
+        b.append(_List(list(v.findings)))
+    if v.needs:
+        b.append(_Para(f"Not tested: the results lack {v.needs}."))
+    if v.definitions:
+        b.append(_Para("By definition, or a correction of the article (not verdicts):"))
+        b.append(_List(list(v.definitions)))
+    if v.rows:
+        b.append(_Table(list(v.columns), [list(r) for r in v.rows]))
+    if v.excluded:
+        b.append(_Para(f"Kept out of the verdict ({len(v.excluded)} runs that did not learn):"))
+        b.append(_List(list(v.excluded)))
+    if v.sensitivity:
+        b.append(_Para("Sensitivity: the verdict with each threshold moved alone.", small=True))
+        b.append(_Table(["threshold", "values", "verdicts", ""], [list(r) for r in v.sensitivity]))
+    return b
+
+
 def _build(results_dir: Any, runs: Sequence[RunResult],
            results: Sequence[tuple[Claim, Verdict]], figures: set[str]) -> tuple[str, list[Any]]:
     from neurocode import __version__
+    from neurocode.design import exclusion
 
     title = "neurocode: the article's claims against the measurements"
     counts = verdict_counts(results)
     n_meas = sum(r.measured for r in runs)
+    n_out = sum(bool(exclusion(r)) for r in runs)
     b: list[Any] = [_Heading(1, title)]
     b.append(_Para(f"Generated by neurocode {__version__} from the results folder "
                    f"{os.fspath(results_dir)}: {len(runs)} complete runs, {n_meas} of them "
-                   f"measured by the code-property battery. The article is \"Sparse coding: a "
-                   f"simple exploration\" (ReLU networks with an L1 penalty on their "
-                   f"activations, on MNIST).", small=True))
-    b.append(_Para("Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ". Every "
-                   "verdict is computed from the stored runs by the rule stated with it; "
-                   "\"not tested\" means the results lack the runs the claim needs."))
+                   f"measured by the code-property battery, {n_out} excluded from the verdicts "
+                   f"as not learned. The article is \"Sparse coding: a simple exploration\" "
+                   f"(ReLU networks with an L1 penalty on their activations, on MNIST).",
+                   small=True))
+    b.append(_Para(_budget_line(runs)))
+    b.append(_Para("Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ". Each "
+                   "is a statistical statement: the effect with its 95 % interval against a "
+                   "null, on a stated design (see Methods); \"not tested\" means the results "
+                   "lack the runs the design needs, and says which."))
     b.append(_Heading(2, "Runs covered", "runs"))
     b.append(_runs_table(runs))
     b.append(_Heading(2, "Claims ledger", "ledger"))
     rows = []
     for c, v in results:
-        numbers = "; ".join(v.findings) if v.findings else (v.needs or "\u2013")
-        rows.append([c.id, _Link(c.title, _claim_anchor(c)), c.measurement, numbers,
-                     _Badge(v.verdict), _Details("rule", v.rule)])
-    b.append(_Table(["#", "claim", "measurement", "numbers", "verdict", "rule"], rows, "ledger"))
+        moves = [s[0] for s in v.sensitivity if s[-1] != "stable"]
+        sens = ("stable" if v.sensitivity and not moves else
+                "moves with " + ", ".join(moves) if moves else "\u2013")
+        rows.append([c.id, _Link(c.title, _claim_anchor(c)), c.measurement,
+                     v.effect or v.needs or "\u2013", _Badge(v.verdict), sens,
+                     _Details("rule", v.rule)])
+    b.append(_Table(["#", "claim", "construct", "effect [95 % interval]", "verdict",
+                     "sensitivity", "rule"], rows, "ledger"))
+    b += _methods()
     placed: dict[str, str] = {}
     c_first: dict[str, Claim] = {}
     for c, v in results:
-        b.append(_Heading(2, f"Claim {c.id}: {c.title}", _claim_anchor(c), v.verdict))
-        b.append(_Para(c.wording, quote=True))
-        b.append(_Para(f"Measurement: {c.measurement}."))
-        b.append(_Para(f"Rule: {v.rule}", small=True))
-        if v.findings:
-            b.append(_List(list(v.findings)))
-        if v.needs:
-            b.append(_Para(f"Not tested: the results lack {v.needs}."))
-        if v.rows:
-            b.append(_Table(list(v.columns), [list(r) for r in v.rows]))
+        b += _claim_blocks(c, v)
         for s in (s for s in v.figures if s in figures):
             if s in placed:
                 b.append(_FigureRef(s, placed[s], _claim_anchor(c_first[s])))
@@ -429,7 +541,7 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
     results = evaluate_all(runs)
     title, blocks = _build(results_dir, runs, results, figures)
     html_path, md_path = out / "index.html", out / "report.md"
-    html_path.write_text(_render_html(blocks, title), encoding="utf-8")
+    html_path.write_text(_render_html(blocks, title, fig_out), encoding="utf-8")
     md_path.write_text(_render_md(blocks), encoding="utf-8")
     return html_path, md_path
 

@@ -38,7 +38,7 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -77,6 +77,19 @@ class Interval:
     confidence: float
     n: int
     method: str
+    #: the bootstrap statistics the interval was read from (for :meth:`at`)
+    samples: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False,
+                                compare=False)
+    #: True when :meth:`at` reads the expanded percentile level (:func:`expanded_level`)
+    expanded: bool = field(default=False, repr=False, compare=False)
+
+    def at(self, confidence: float) -> "Interval":
+        """The same bootstrap read at another confidence level (no new resampling)."""
+        if self.samples.size < 2:
+            return replace(self, confidence=confidence)
+        level = expanded_level(self.n, confidence) if self.expanded else confidence
+        lo, hi = np.quantile(self.samples, [0.5 - level / 2.0, 0.5 + level / 2.0])
+        return replace(self, low=float(lo), high=float(hi), confidence=confidence)
 
     @property
     def defined(self) -> bool:
@@ -142,11 +155,12 @@ def mean_interval(values: Sequence[float], *, confidence: float = CONFIDENCE,
         return Interval(est, est, est, confidence, n, method)
     from scipy.stats import bootstrap
 
-    level = expanded_level(n, confidence) if expanded else confidence
-    res = bootstrap((x,), np.mean, confidence_level=level, n_resamples=n_resamples,
-                    method="percentile", vectorized=True, random_state=_rng(random_state))
-    ci = res.confidence_interval
-    return Interval(est, float(ci.low), float(ci.high), confidence, n, method)
+    res = bootstrap((x,), np.mean, n_resamples=n_resamples, method="percentile",
+                    vectorized=True, random_state=_rng(random_state))
+    iv = Interval(est, float("nan"), float("nan"), confidence, n, method,
+                  samples=np.asarray(res.bootstrap_distribution, dtype=float),
+                  expanded=expanded)
+    return iv.at(confidence)
 
 
 def paired_difference(a: Mapping[Any, float] | Sequence[float],
@@ -182,7 +196,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 def cluster_bootstrap(clusters: Sequence[Sequence[Any]],
                       statistic: Callable[[list[list[Any]]], float], *,
                       confidence: float = CONFIDENCE, n_resamples: int = 2000,
-                      random_state: Any = 0, within: bool = True) -> Interval:
+                      random_state: Any = 0, within: bool = True,
+                      between: bool = True) -> Interval:
     """``statistic`` of clustered data with a two-stage (cluster, then member) bootstrap.
 
     Parameters
@@ -194,6 +209,10 @@ def cluster_bootstrap(clusters: Sequence[Sequence[Any]],
         ``statistic(clusters) -> float`` on a list of clusters (each a list of members).
     within : bool
         Also resample the members of each drawn cluster (the second stage).
+    between : bool
+        Resample the clusters (the first stage). ``False`` keeps every cluster once and
+        resamples only within them (a stratified bootstrap: for statistics of fixed design
+        levels, such as where along the levels a curve peaks).
 
     Returns
     -------
@@ -211,7 +230,7 @@ def cluster_bootstrap(clusters: Sequence[Sequence[Any]],
     rng = _rng(random_state)
     stats = np.empty(n_resamples)
     for i in range(n_resamples):
-        pick = rng.integers(0, m, size=m)
+        pick = rng.integers(0, m, size=m) if between else range(m)
         draw = []
         for j in pick:
             c = data[j]
@@ -220,8 +239,8 @@ def cluster_bootstrap(clusters: Sequence[Sequence[Any]],
     stats = stats[np.isfinite(stats)]
     if stats.size < 2:
         return Interval(est, float("nan"), float("nan"), confidence, m, method)
-    lo, hi = np.quantile(stats, [0.5 - confidence / 2.0, 0.5 + confidence / 2.0])
-    return Interval(est, float(lo), float(hi), confidence, m, method)
+    return Interval(est, float("nan"), float("nan"), confidence, m, method,
+                    samples=stats).at(confidence)
 
 
 def decide(interval: Interval, null: float = 0.0, direction: int = +1) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import struct
@@ -30,13 +31,14 @@ def _png(path: Path, w: int = 3, h: int = 2) -> None:
                      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def _fc_run(results: Path, l1: float, avr: float, acc: float, name: str) -> Path:
+def _fc_run(results: Path, l1: float, avr: float, acc: float, name: str, seed: int = 0,
+            experiment: str = "article_fc") -> Path:
     n = 784
     steps = np.arange(0, 300, 100)
-    path = write_run(results / "article_fc" / f"{name}.h5",
+    path = write_run(results / "article_fc" / f"{name}-s{seed}-{len(experiment)}.h5",
                      config={"model": {"rule": "relu-l1-fc", "hidden": n, "l1": l1},
-                             "seed": 0, "train": {"iterations": 300}},
-                     experiment="article_fc", run_name=name, seed=0,
+                             "seed": seed, "train": {"iterations": 300}},
+                     experiment=experiment, run_name=name, seed=seed,
                      curves={"step": steps, "accuracy": np.linspace(0.5, acc, len(steps)),
                              "avr": np.linspace(300, avr, len(steps))},
                      final={"accuracy": acc, "avr": avr, "activity_ratio": avr / n,
@@ -53,9 +55,12 @@ def _fc_run(results: Path, l1: float, avr: float, acc: float, name: str) -> Path
 @pytest.fixture
 def results(tmp_path) -> Path:
     res = tmp_path / "results"
-    _fc_run(res, 0.0, 150.0, 0.98, "l1=0")
-    _fc_run(res, 1e-4, 5.0, 0.975, "l1=0.0001")
-    _fc_run(res, 3e-3, 1.8, 0.90, ODD_LABEL)
+    for seed, jitter in enumerate((0.0, 0.001, -0.001)):   # three seeds: the design's least
+        _fc_run(res, 0.0, 150.0 + 10 * jitter, 0.98 + jitter, "l1=0", seed)
+        _fc_run(res, 1e-4, 5.0 + jitter, 0.975 + jitter, "l1=0.0001", seed)
+        _fc_run(res, 3e-3, 1.8, 0.90 + jitter, "l1=0.003", seed)
+    _fc_run(res, 5e-3, 0.5, 0.2, "l1=0.005")                # did not learn: excluded
+    _fc_run(res, 1e-3, 3.0, 0.95, "odd", experiment=ODD_LABEL)  # a name that needs escaping
     return res
 
 
@@ -86,22 +91,35 @@ def test_report_files_every_claim_with_a_verdict(results, figures, tmp_path):
     # claims 1-3 are decidable from these FC runs by construction
     assert re.search(r'id="claim-1">[^<]*<span [^>]*data-verdict="supported"', page)
     assert re.search(r'id="claim-3">[^<]*<span [^>]*data-verdict="supported"', page)
-    # runs covered: the experiment, rule, count, budget
+    # each claim states its design, null and effect with an interval, and its sensitivity
+    claim3 = md.split("## Claim 3:")[1].split("## Claim 4:")[0]
+    assert "Design: " in claim3 and "paired with lambda = 0 on the same seeds" in claim3
+    assert "Null: " in claim3 and re.search(r"Effect: .*\\\[[-\d.e]+, [-\d.e]+\\\]", claim3)
+    assert "MAX\\_ACCURACY\\_DROP" in claim3 and ("stable" in claim3 or "moves" in claim3)
+    # the run that did not learn is named, with the reason, and kept out
+    assert "did not learn: test accuracy 0.2" in md
+    # runs covered: the experiment, rule, count, budget; the budget on the first screen
     assert "article_fc" in page and "relu-l1-fc" in page and "300 iterations" in md
+    assert "the FC net trained 300 of the article's 20,000 iterations (3 seeds)" in md
 
 
 def test_report_is_self_contained_escaped_and_deterministic(results, figures, tmp_path):
     out = tmp_path / "report"
     html_path, md_path = write_report(results, out, figures_dir=figures)
     page = html_path.read_text()
-    # only the figures the report shows are copied; every <img> points at one of them
+    # only the figures the report shows are copied (for the Markdown twin); the page embeds
+    # each of them as a data URI, so index.html alone is the whole report
     copied = sorted(p.name for p in (out / "figures").iterdir())
     assert copied == ["article_fc_battery.png", "article_fc_curves.png",
                       "article_fc_l1=0_fields.png", "article_fc_tradeoff.png",
                       "summary_properties.png"]
     srcs = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page)
-    assert sorted({s for s, _ in srcs}) == sorted(f"figures/{n}" for n in copied)
+    embedded = {base64.b64decode(s.split(",", 1)[1]) for s, _ in srcs}
+    assert all(s.startswith("data:image/png;base64,") for s, _ in srcs)
+    assert embedded == {(out / "figures" / n).read_bytes() for n in copied}
     assert all(alt.startswith("Figure: ") for _, alt in srcs)
+    assert sorted(re.findall(r"\]\((figures/[^)]+)\)", md_path.read_text())) == \
+        sorted({f"figures/{n}" for n in copied})
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "<link" not in page and "@import" not in page
     # text is escaped: the odd run label never appears raw
