@@ -1,7 +1,8 @@
 # Two entry points that work on a fresh machine (see README.md):
 #   make demo   the main job: set up .venv, run the comparison of local, sparse and dense
-#               codes (experiments/code_types.yaml) on its default budget, then draw figures/
-#               and write report/ (the claims ledger)
+#               codes (experiments/code_types.yaml) on its default budget into demo/results,
+#               then draw demo/figures and write demo/report (the claims ledger); the
+#               committed figures/ are never touched
 #   make test   set up .venv and run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -26,10 +27,12 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+DEMO ?= demo
+
 demo: setup
-	$(VENV)/bin/neurocode run experiments/code_types.yaml --out results
-	$(VENV)/bin/neurocode figures results --out figures
-	$(VENV)/bin/neurocode report results --out report --figures figures
+	$(VENV)/bin/neurocode run experiments/code_types.yaml --out $(DEMO)/results
+	$(VENV)/bin/neurocode figures $(DEMO)/results --out $(DEMO)/figures
+	$(VENV)/bin/neurocode report $(DEMO)/results --out $(DEMO)/report --figures $(DEMO)/figures
 
 test: setup
 	$(PY) -m pytest -q
@@ -45,4 +48,4 @@ full: setup
 	$(VENV)/bin/neurocode report results-full --out report --figures figures
 
 clean:
-	rm -rf $(VENV) results results-full report
+	rm -rf $(VENV) $(DEMO) results results-full report

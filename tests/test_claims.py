@@ -384,3 +384,42 @@ def test_every_verdict_word_is_known():
             + _family("fault.auc_random", lambda a: a))
     for _, v in evaluate_all(runs):
         assert v.verdict in VERDICTS
+
+
+# --- the deciding measures are not functions of the activity ratio (real battery runs) -------
+
+def test_claim7_measure_is_not_a_function_of_activity_on_real_runs():
+    """Two k-of-N codes of the same N and k on the same images, one driven by the stimulus
+    (top-k of a random projection), one a random code per image: the same activity ratio,
+    yet the readout of two superposed stimuli differs, so claim 7's deciding measure is no
+    function of the activity ratio; nor is it the activity ratio or the shared-unit count
+    2kJ/(1+J) of the old construct."""
+    from neurocode.data.prepare import Dataset
+    from neurocode.metrics import interference
+    from neurocode.metrics.readout import fit_readout
+    from neurocode.rules import get_rule
+
+    rng = np.random.default_rng(0)
+    protos = (rng.random((10, 784)) < 0.2).astype(np.float32)
+
+    def draw(n):
+        y = rng.integers(0, 10, n)
+        return np.clip(protos[y] + 0.3 * rng.random((n, 784)), 0, 1).astype(np.float32), y
+
+    (Xtr, ytr), (Xte, yte) = draw(400), draw(300)
+    rows = []
+    for mode in ("projection", "random"):
+        for k in (4, 40):
+            rule = get_rule("kofn", n_units=200, k=k, mode=mode, random_state=0).fit(Xtr)
+            ro = fit_readout(rule, Xtr, ytr, random_state=0)
+            sup = interference.superposition(rule, ro, Xte, yte, n_pairs=300, random_state=0)
+            ov = interference.class_overlap(rule.encode(Xte), yte)
+            j = ov["jaccard_between"]
+            rows.append((mode, k / 200, 1 - sup["top2_accuracy"], 2 * k * j / (1 + j)))
+    by = {(m, a): (x, s) for m, a, x, s in rows}
+    for a in (0.02, 0.2):
+        x_proj, x_rand = by[("projection", a)][0], by[("random", a)][0]
+        assert abs(x_proj - x_rand) > 0.1, rows       # same activity, different interference
+    xs = np.array([x for _, _, x, _ in rows])
+    assert np.max(np.abs(xs - np.array([a for _, a, _, _ in rows]))) > 0.1
+    assert np.max(np.abs(xs - np.array([s for _, _, _, s in rows]))) > 0.1
