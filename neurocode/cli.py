@@ -403,18 +403,18 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from neurocode.claims import evaluate_all
     from neurocode.report import ReportError, summary_line, write_report
-    from neurocode.results import load_results
 
+    verdicts: list = []
     try:
-        html_path, md_path = write_report(args.results, args.out, figures_dir=args.figures)
+        html_path, md_path = write_report(args.results, args.out, figures_dir=args.figures,
+                                          verdicts=verdicts)
     except ReportError as exc:
         _err(str(exc))
         return EXIT_FAILED
     print(html_path)
     print(md_path)
-    print(summary_line(evaluate_all(load_results(args.results))))
+    print(summary_line(verdicts))
     return EXIT_OK
 
 

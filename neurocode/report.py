@@ -489,7 +489,8 @@ def _needed_stems(available: set[str]) -> set[str]:
 
 
 def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
-                 figures_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+                 figures_dir: str | os.PathLike | None = None,
+                 verdicts: list[tuple[Claim, Verdict]] | None = None) -> tuple[Path, Path]:
     """Write ``out_dir/index.html`` and ``out_dir/report.md`` for the runs under ``results_dir``.
 
     Parameters
@@ -502,6 +503,9 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
         ``None``: draw the figures with :func:`neurocode.figures.draw_all` into
         ``out_dir/figures``. A folder: copy the PNGs the report shows from it into
         ``out_dir/figures`` (so the report folder is self-contained), drawing nothing.
+    verdicts : list or None
+        The ledger, when the caller has evaluated it already; an empty list is filled with
+        it, so a caller that wants the verdicts too evaluates them once.
 
     Returns
     -------
@@ -538,7 +542,9 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
             if (src / f"{stem}.png").resolve() != target.resolve():
                 shutil.copyfile(src / f"{stem}.png", target)
     figures = {p.stem for p in fig_out.glob("*.png")}
-    results = evaluate_all(runs)
+    results = evaluate_all(runs) if not verdicts else verdicts
+    if verdicts is not None and not verdicts:
+        verdicts.extend(results)
     title, blocks = _build(results_dir, runs, results, figures)
     html_path, md_path = out / "index.html", out / "report.md"
     html_path.write_text(_render_html(blocks, title, fig_out), encoding="utf-8")
