@@ -589,7 +589,8 @@ def _claim5(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
         held.append(ok)
         rows.append([f"({k}) {name}", n, iv.format(".4g"), "yes" if ok else "no"])
         finds.append(f"({k}) {name}: {iv.format('.4g')} over {n} comparisons -> "
-                     f"{'holds' if ok else 'not shown'}")
+                     + ("holds" if ok else "the other way" if iv.excludes(0.0) else
+                        "not shown (the interval includes 0)"))
     decs = sorted({dec(r) for r in kept})
     design = (f"{len(kept)} autoencoder runs: decoders {', '.join(decs)} (the transposed "
               f"decoder is the version the article's table was made with, fixed; the "
