@@ -313,12 +313,16 @@ def _runs_table(runs: Sequence[RunResult]) -> _Table:
     for (exp, rule), g in sorted(groups.items()):
         seeds = sorted({r.seed for r in g})
         n_out = sum(bool(exclusion(r)) for r in g)
+        stim = sorted({int(v) for r in g if r.measured
+                       and math.isfinite(v := float(r.get("_meta.n_stimuli")))})
         rows.append([exp, rule, len(g), sum(r.measured for r in g),
+                     (f"{stim[0]:,}" if len(stim) == 1 else
+                      f"{stim[0]:,}-{stim[-1]:,}" if stim else "\u2013"),
                      ", ".join(sorted({_budget(r) for r in g})),
                      ", ".join(str(s) for s in seeds),
                      ", ".join(sorted({r.code_type for r in g})), n_out])
-    return _Table(["experiment", "rule", "runs", "measured", "budget", "seeds", "code types",
-                   "excluded (did not learn)"], rows)
+    return _Table(["experiment", "rule", "runs", "measured", "stimuli measured", "budget",
+                   "seeds", "code types", "excluded (did not learn)"], rows)
 
 
 def _claim_anchor(c: Claim) -> str:

@@ -6,7 +6,8 @@ suite, or written inline) plus the overrides that make it part of the comparison
     name: code_types
     budgets: [default, full]        # the budgets a user may pick: --set budget=full
     budget: default                 # the one used when none is picked
-    measure: {max_stimuli: 2000}    # battery options for every measured run (false: none)
+    measure: {max_stimuli: 2000}    # battery options for every measured run (false: none);
+                                    # per budget: {max_stimuli: 2000, budgets: {default: ...}}
     parts:
       - config: kofn_mnist.yaml     # relative to the suite's file
         set:                        # dotted overrides, as `neurocode run --set` takes them
@@ -69,7 +70,15 @@ class Suite:
         return sum(len(p.specs) for p in self.parts)
 
 
-def _measure_opts(value: Any, where: str, base: dict[str, Any] | None) -> dict[str, Any] | None:
+def _measure_opts(value: Any, where: str, base: dict[str, Any] | None,
+                  budget: str | None = None) -> dict[str, Any] | None:
+    if isinstance(value, dict) and "budgets" in value:
+        value = dict(value)
+        per = value.pop("budgets")
+        if not isinstance(per, dict) or not all(isinstance(v, dict) for v in per.values()):
+            raise ConfigError(f"suite key '{where}.budgets' must map budget names to battery "
+                              f"options, got {per!r}")
+        value.update(per.get(budget, {}) if budget is not None else {})
     if value is None:
         return None if base is None else dict(base)
     if value is False:
@@ -151,7 +160,12 @@ def resolve_suite(raw: dict[str, Any], path: str | Path,
     if only is not None and not (isinstance(only, list) and all(isinstance(x, str) for x in only)):
         raise ConfigError(f"--set parts: expected a list of part names, got {only!r}")
     seed = overrides.pop("seed", None)
-    measure = _measure_opts(raw.get("measure", True), "measure", None)
+    measure = _measure_opts(raw.get("measure", True), "measure", None, budget)
+    if isinstance(raw.get("measure"), dict) and isinstance(raw["measure"].get("budgets"), dict):
+        for b in raw["measure"]["budgets"]:
+            if b not in budgets:
+                raise ConfigError(f"suite key 'measure.budgets.{b}': not one of the suite's "
+                                  f"budgets ({', '.join(budgets)})")
     entries = raw.get("parts")
     if not isinstance(entries, list) or not entries:
         raise ConfigError("suite key 'parts' must be a non-empty list of experiments")
@@ -184,7 +198,7 @@ def resolve_suite(raw: dict[str, Any], path: str | Path,
         except ConfigError as exc:
             raise ConfigError(f"suite part {part_name or where}: {exc}") from None
         part = Part(specs[0].experiment, specs,
-                    _measure_opts(entry.get("measure"), f"{where}.measure", measure))
+                    _measure_opts(entry.get("measure"), f"{where}.measure", measure, budget))
         if any(p.name == part.name for p in parts):
             raise ConfigError(f"suite key '{where}': two parts are named {part.name!r}; "
                               f"their runs would share OUT/{part.name}/")

@@ -165,3 +165,20 @@ def test_interrupted_suite_keeps_finished_work_and_resumes(tmp_path, monkeypatch
     said = capsys.readouterr().out
     assert "0 done, 2 skipped" in said and said.count(": measuring ") == 1
     assert all(read_battery(f) for f in files)
+
+
+def test_battery_options_per_budget(tmp_path):
+    from neurocode.config import ConfigError
+    from neurocode.suite import resolve_suite
+
+    path = _suite(tmp_path, measure={"max_stimuli": 2000,
+                                     "budgets": {"default": {"max_stimuli": 300}}})
+    raw = load_yaml(path)
+    small = resolve_suite(raw, path)
+    full = resolve_suite(raw, path, {"budget": "full"})
+    measured = [p for p in small.parts if p.measure is not None]
+    assert measured and all(p.measure["max_stimuli"] == 300 for p in measured)
+    assert all(p.measure["max_stimuli"] == 2000 for p in full.parts if p.measure is not None)
+    raw["measure"] = {"max_stimuli": 2000, "budgets": {"huge": {"max_stimuli": 5}}}
+    with pytest.raises(ConfigError, match="measure.budgets.huge"):
+        resolve_suite(raw, path)
