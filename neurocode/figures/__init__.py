@@ -23,6 +23,11 @@ def draw_all(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *, theo
     * the comparison across rules (``summary_properties``, ``summary_table``,
       ``detail_capacity``, ``detail_fault``, ``detail_interference``, ``detail_decoding``;
       :mod:`neurocode.figures.summary`) when some run was measured;
+    * the dose-response figures, one per property the claims ledger judges (``dose_fault``,
+      ``dose_interference``, ``dose_willshaw``, ``dose_hopfield``, ``dose_redundancy``,
+      ``dose_dead``, ``dose_support``; :mod:`neurocode.figures.dose`): each family of runs (one
+      experiment, rule and N) a line through its levels against the activity ratio, read
+      against the random k-of-N null of the same N; only the properties some run has;
     * receptive fields of every run whose rule has them (``fields=True``);
     * random k-of-N codes against the closed forms (``theory_codes``, ``theory=True``).
 
@@ -41,6 +46,9 @@ def draw_all(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *, theo
     from neurocode.figures.summary import draw_summary_figures
 
     paths += draw_summary_figures(results_dir, out_dir)
+    from neurocode.figures.dose import draw_dose_figures
+
+    paths += draw_dose_figures(results_dir, out_dir)
     if fields:
         from neurocode.figures.fields import draw_fields_figures
 

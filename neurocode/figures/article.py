@@ -7,9 +7,10 @@ Reads the run files written by :mod:`neurocode.store` and draws, per experiment:
   names lambda, solid = subpixel decoder, dashed = transposed), plus the test reconstruction
   error for ``conv-ae``;
 * ``<experiment>_tradeoff.png/.svg``: final test accuracy against final AVR (log scale), one
-  marker per run labelled with its lambda; for ``fc`` the article's reported points are drawn
-  beside ours (hollow markers, linked to ours by a thin line for the same lambda); for ``cnn``
-  the two AVRs the article states in its text are drawn as reference lines.
+  marker per run, one label per lambda (and decoder) at its seeds' mean (seeds never print one
+  label on top of another); for ``fc`` the article's reported points are drawn beside ours
+  (hollow markers, linked to ours by a thin line for the same lambda); for ``cnn`` the two
+  AVRs the article states in its text are drawn as reference lines.
 
 Every lambda keeps one colour (Okabe-Ito, colour-blind safe) in every figure of a call.
 Figures are built on :class:`matplotlib.figure.Figure` directly: no pyplot, no global state.
@@ -374,6 +375,9 @@ def _tradeoff_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[flo
     ax = fig.subplots()
 
     decoders = sorted({r.decoder for r in runs if r.decoder})
+    # one label per configuration (decoder and lambda), at its seeds' mean: seeds of one
+    # configuration would otherwise print the same label on top of each other
+    configs: dict[tuple[str, float], list[tuple[float, float]]] = {}
     for r in runs:
         acc, avr = r.final_value("accuracy"), r.final_value("avr")
         if acc is None or avr is None or not avr > 0:
@@ -381,15 +385,19 @@ def _tradeoff_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[flo
         colour = _colour(colours, r.l1)
         ax.scatter([avr], [acc], s=70, marker=DECODER_MARKERS.get(r.decoder, "o"), color=colour,
                    edgecolors="white", linewidths=0.8, zorder=3)
+        configs.setdefault((r.decoder or "", _lambda_key(r.l1)), []).append((avr, acc))
+    for (_, l1), pts in configs.items():
+        avr = float(np.exp(np.mean(np.log([p[0] for p in pts]))))  # log axis: geometric mean
+        acc = float(np.mean([p[1] for p in pts]))
         dx, dy, ha, va = 6, 4, "left", "bottom"
-        point = _article_fc_point(r.l1) if kind == "fc" else None
+        point = _article_fc_point(l1) if kind == "fc" else None
         if point is not None:  # put the label on the side away from the article's point
             a_acc, a_avr = point
             if a_avr > avr:
                 dx, ha = -6, "right"
             if a_acc > acc:
                 dy, va = -4, "top"
-        ax.annotate(f"λ={format_lambda(r.l1)}", (avr, acc), xytext=(dx, dy), textcoords="offset points",
+        ax.annotate(f"λ={format_lambda(l1)}", (avr, acc), xytext=(dx, dy), textcoords="offset points",
                     ha=ha, va=va, fontsize=8.5, color="0.15", zorder=4)
 
     handles: list[Line2D] = []
@@ -450,7 +458,10 @@ def _tradeoff_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[flo
         handles = lam_handles
     _outside_legend(ax, handles)
     fig.suptitle(_title(experiment, kind, n_units, "accuracy vs. activity"), fontsize=13)
-    ax.set_title("final test accuracy against final AVR; upper left is better", fontsize=10)
+    n_seeds = max((len(p) for p in configs.values()), default=1)
+    ax.set_title("final test accuracy against final AVR; upper left is better"
+                 + (f"\none marker per run (up to {n_seeds} seeds per λ), one label per λ at "
+                    f"its seeds' mean" if n_seeds > 1 else ""), fontsize=10)
     return fig
 
 

@@ -1,7 +1,9 @@
 """Figures of the code-property battery: the measurements beside the theory.
 
 * ``<experiment>_battery.png/.svg``, for every experiment with measured runs (``neurocode
-  measure``), one colour per run:
+  measure``), one colour per configuration (the runs that differ only in their seed share it
+  and one legend entry; configurations in order of their values, ``k=4`` before ``k=16``,
+  never as text):
 
   (a) fault tolerance: readout accuracy, normalised to its range ``(a - chance) / (a_0 -
       chance)``, against the fraction of units silenced (random: solid, mean over draws;
@@ -16,7 +18,8 @@
   (e) two items at once: top-2 accuracy of the superposed pair, and the fractions of the
       union of the two single codes lost and of spurious units, per run;
   (f) the sum-up: fault AUC, top-2 accuracy, decoding cost ``m90 / N`` and between-class
-      Jaccard overlap against the activity ratio.
+      Jaccard overlap against the activity ratio (a marker per run; the grey line through the
+      configurations' means).
 
 * ``theory_codes.png/.svg`` (:func:`theory_figure`), random k-of-N codes only, measured by
   Monte Carlo with the closed forms drawn over the markers: Willshaw capacity ``M*`` and bits
@@ -29,19 +32,25 @@ Built on :class:`matplotlib.figure.Figure` (no pyplot, no global state).
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from neurocode.figures.article import save_figures
+from neurocode.figures.style import value_sort_key
 from neurocode.results import distinct_labels
-from neurocode.store import StoreError, iter_runs, read_battery
+from neurocode.store import RunRecord, StoreError, iter_runs, read_battery
 
 __all__ = ["battery_figures", "draw_battery_figures", "theory_figure", "draw_theory_figure"]
+
+_SEED = re.compile(r"(^|,)\s*seed=[^,]*")
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
@@ -56,9 +65,12 @@ def _colours(n: int) -> list[str]:
     return [to_hex(cmap(0.92 * i / max(n - 1, 1))) for i in range(n)]
 
 
-def _measured_runs(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict]]]:
-    """``{experiment: [(run label, battery), ...]}`` for complete runs with a battery."""
-    out: dict[str, list[tuple[str, dict]]] = {}
+def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict, str]]]:
+    """``{experiment: [(run label, battery, configuration), ...]}`` for complete runs with a
+    battery, in order of their configuration's values (decoder, then the model's parameters
+    by value: ``k=4`` before ``k=16``, never as text), then seed. ``configuration`` names what
+    the runs that differ only in their seed share (the label without its seed)."""
+    out: dict[str, list[tuple[str, dict, RunRecord]]] = {}
     for rec in iter_runs(results_dir, status="complete"):
         try:
             battery = read_battery(rec.path)
@@ -68,18 +80,46 @@ def _measured_runs(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, 
             continue
         label = rec.run_name or rec.path.stem
         out.setdefault(rec.experiment or rec.path.parent.name, []).append((label, battery, rec))
-    for runs in out.values():
+    result: dict[str, list[tuple[str, dict, str]]] = {}
+    for exp, runs in out.items():
         runs.sort(key=_order)
         labels = distinct_labels([r for _, _, r in runs])
-        runs[:] = [(label, b, rec) for label, (_, b, rec) in zip(labels, runs)]
-    return {k: [(label, b) for label, b, _ in v] for k, v in out.items()}
+        keys = [_config_key(rec) for _, _, rec in runs]
+        names: dict[str, set[str]] = {}
+        for label, key, (_, _, rec) in zip(labels, keys, runs):
+            rule = ((rec.config or {}).get("model") or {}).get("rule") or "run"
+            names.setdefault(key, set()).add(_SEED.sub("", label).strip(", ") or str(rule))
+        conf = {key: (next(iter(v)) if len(v) == 1 else min(v, key=value_sort_key))
+                for key, v in names.items()}
+        result[exp] = [(label, b, conf[key]) for label, (_, b, _), key in zip(labels, runs, keys)]
+    return result
+
+
+def _config_key(rec: RunRecord) -> str:
+    cfg = {k: v for k, v in (rec.config or {}).items() if k not in ("seed", "name", "description")}
+    return json.dumps(cfg, sort_keys=True, default=str)
+
+
+def _value(v: Any) -> tuple:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (0, float(v), "")
+    return (1, 0.0, json.dumps(v, sort_keys=True, default=str))
 
 
 def _order(item) -> tuple:
     label, _, rec = item
-    model = (rec.config or {}).get("model") or {}
-    l1 = model.get("l1")
-    return (str(model.get("decoder", "")), float(l1) if isinstance(l1, (int, float)) else 0.0, label)
+    cfg = rec.config or {}
+    model = cfg.get("model") or {}
+    params = tuple((k, _value(model[k])) for k in sorted(model) if k not in ("rule", "decoder"))
+    return (str(model.get("decoder", "")), params, _value(cfg.get("seed", 0)),
+            value_sort_key(label))
+
+
+def _config_colours(confs: list[str]) -> list[str]:
+    """One colour per configuration (its seeds share it), in order of first appearance."""
+    order = list(dict.fromkeys(confs))
+    palette = dict(zip(order, _colours(len(order))))
+    return [palette[c] for c in confs]
 
 
 def _positive(v: Any) -> np.ndarray:
@@ -176,20 +216,28 @@ def _superposition_panel(ax, runs, colours) -> None:
         ax.text(0.5, 0.5, "not measured (no image data)", ha="center", transform=ax.transAxes)
 
 
-def _summary_panel(ax, runs, colours) -> None:
+def _summary_panel(ax, runs, colours, confs=None) -> None:
     series = (("fault AUC (random)", "fault", "auc_random", "o"),
               ("top-2 accuracy of pairs", "superposition", "top2_accuracy", "s"),
               ("m90 / N (decoding cost)", "decoding", "m_fraction_90", "^"),
               ("Jaccard between classes", "overlap", "jaccard_between", "D"))
+    confs = list(confs) if confs is not None else [label for label, _ in runs]
     x = np.array([_get(b, "activity", "activity_ratio") or np.nan for _, b in runs], dtype=float)
-    order = np.argsort(x)
     for name, measure, key, marker in series:
         y = np.array([_get(b, measure, key) if _get(b, measure, key) is not None else np.nan
                       for _, b in runs], dtype=float)
         if not np.isfinite(y).any():
             continue
-        line, = ax.plot(x[order], y[order], color="0.35", lw=0.8, label=name, marker=marker,
-                        ms=0)
+        # the grey line joins the configurations' means (seeds of one configuration share
+        # its point), in order of activity
+        pts = []
+        for conf in dict.fromkeys(confs):
+            sel = np.array([c == conf for c in confs]) & np.isfinite(x) & np.isfinite(y)
+            if sel.any():
+                pts.append((float(x[sel].mean()), float(y[sel].mean())))
+        pts.sort()
+        line, = ax.plot([p[0] for p in pts], [p[1] for p in pts], color="0.35", lw=0.8,
+                        label=name, marker=marker, ms=0)
         for xi, yi, c in zip(x, y, colours):
             ax.plot([xi], [yi], marker=marker, color=c, ms=6, ls="none")
         line.set_marker(marker)
@@ -216,10 +264,15 @@ def _summary_panel(ax, runs, colours) -> None:
 
 
 def battery_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
-    """``{"<experiment>_battery": Figure}`` for every experiment with measured runs ({} if none)."""
+    """``{"<experiment>_battery": Figure}`` for every experiment with measured runs ({} if none).
+
+    One colour per configuration (the runs that differ only in their seed share it), one
+    legend entry per configuration, in order of its values (``k=4`` before ``k=16``)."""
     figs: dict[str, Figure] = {}
-    for experiment, runs in sorted(_measured_runs(results_dir).items()):
-        colours = _colours(len(runs))
+    for experiment, triples in sorted(_measured(results_dir).items()):
+        runs = [(label, b) for label, b, _ in triples]
+        confs = [c for _, _, c in triples]
+        colours = _config_colours(confs)
         fig = Figure(figsize=(16, 9.5), layout="constrained")
         axes = fig.subplots(2, 3)
         _fault_panel(axes[0, 0], runs, colours)
@@ -227,16 +280,23 @@ def battery_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
         _unions_panel(axes[0, 2], runs, colours)
         _decoding_panel(axes[1, 0], runs, colours)
         _superposition_panel(axes[1, 1], runs, colours)
-        _summary_panel(axes[1, 2], runs, colours)
+        _summary_panel(axes[1, 2], runs, colours, confs)
         n_units = {int(b["activity"]["n_units"]) for _, b in runs if "activity" in b}
         n_stim = {int(b["_meta"]["n_stimuli"]) for _, b in runs if "_meta" in b}
         fig.suptitle(f"{experiment}: the code-property battery "
                      f"(N = {'/'.join(f'{n:,}' for n in sorted(n_units))} units, "
                      f"{'/'.join(f'{n:,}' for n in sorted(n_stim))} test stimuli)")
-        handles = [axes[0, 0].plot([], [], color=c, lw=2.2,
-                                   label=f"{label}  (AVR {b['activity']['avr']:.3g})")[0]
-                   for (label, b), c in zip(runs, colours) if "activity" in b]
-        fig.legend(handles=handles, loc="outside right upper", frameon=False, title="run")
+        handles = []
+        for conf in dict.fromkeys(confs):
+            members = [b for (_, b), c in zip(runs, confs) if c == conf and "activity" in b]
+            if not members:
+                continue
+            avr = float(np.mean([b["activity"]["avr"] for b in members]))
+            seeds = f"{len(members)} seeds, " if len(members) > 1 else ""
+            handles.append(Line2D([], [], color=colours[confs.index(conf)], lw=2.2,
+                                  label=f"{conf}  ({seeds}AVR {avr:.3g})"))
+        fig.legend(handles=handles, loc="outside right upper", frameon=False,
+                   title="configuration")
         figs[f"{experiment}_battery"] = fig
     return figs
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["OKABE_ITO", "TOL_MUTED", "RULE_STYLES", "RuleStyle", "rule_style", "rule_colour",
-           "rule_marker", "format_number", "param_label", "run_legend", "AXIS_LABELS",
-           "RANK_COLOURS", "CODE_TYPE_SHADES"]
+           "rule_marker", "format_number", "param_label", "param_name", "run_legend",
+           "value_sort_key", "sort_by_value", "AXIS_LABELS", "RANK_COLOURS",
+           "CODE_TYPE_SHADES"]
 
 #: Okabe & Ito (2008): blue, orange, bluish green, vermillion, reddish purple, sky blue,
 #: yellow, black.
@@ -127,6 +128,45 @@ def param_label(label: str, rule: str = "", model: dict | None = None) -> str:
     if keys:
         return ", ".join(f"{_PARAM_NAMES.get(k, k)}={format_number(model[k])}" for k in keys)
     return "" if label in ("", "run") else label
+
+
+def param_name(key: str) -> str:
+    """A config key as a legend writes it: the last part of a dotted key, lambda as ``λ``
+    (``"model.l1"`` -> ``"λ"``, ``"model.k"`` -> ``"k"``)."""
+    k = str(key).split(".")[-1]
+    return _PARAM_NAMES.get(k, k)
+
+
+#: A number inside a label: after a non-alphanumeric (or at the start) it may carry a sign.
+_NUMBER = re.compile(r"(?:(?<![A-Za-z0-9.])[-+])?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def value_sort_key(label: Any) -> tuple:
+    """A key that orders labels by the numbers in them, not as text: ``k=4`` before ``k=16``
+    before ``k=128``; ``l1=5e-05`` before ``l1=0.0001``; text parts compare as text.
+
+    >>> sorted(["k=128", "k=16", "k=1", "k=64", "k=4"], key=value_sort_key)
+    ['k=1', 'k=4', 'k=16', 'k=64', 'k=128']
+    >>> sorted([0.001, 0, 5e-05], key=value_sort_key)
+    [0, 5e-05, 0.001]
+    """
+    if isinstance(label, (int, float)) and not isinstance(label, bool):
+        return ((0, float(label), ""),)
+    s = str(label)
+    out, pos = [], 0
+    for m in _NUMBER.finditer(s):
+        if m.start() > pos:
+            out.append((1, 0.0, s[pos:m.start()]))
+        out.append((0, float(m.group()), ""))
+        pos = m.end()
+    if pos < len(s):
+        out.append((1, 0.0, s[pos:]))
+    return tuple(out)
+
+
+def sort_by_value(labels: Any) -> list:
+    """``labels`` sorted by :func:`value_sort_key` (numbers by value, text as text)."""
+    return sorted(labels, key=value_sort_key)
 
 
 def run_legend(rule: str, label: str, model: dict | None = None) -> str:

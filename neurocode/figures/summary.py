@@ -14,8 +14,10 @@ Figures (:func:`summary_figures`; :func:`draw_summary_figures` writes them as PN
   mark the boundary of every other ``N`` among the runs), dense ``a >= 0.11``, sparse between.
   The runs of one configuration that differ only in their seed are one marker at their mean,
   with error bars of one standard deviation over the seeds (both axes); the configurations of
-  one rule are joined by a thin line in order of activity. Grey curves: random k-of-N binary
-  codes with ``N = 784`` (``k = a N``), each from a closed form:
+  one family (one experiment, one rule, one code width N: :mod:`neurocode.design`) are joined
+  by a thin line in order of activity, never those of two experiments or two N; legends list
+  the configurations by rule, then family (N by value), then activity. Grey curves: random
+  k-of-N binary codes with ``N = 784`` (``k = a N``), each from a closed form:
 
   - memory capacity, Willshaw bits per synapse at capacity ``M*``:
     :func:`neurocode.metrics.capacity.willshaw_theory` (Willshaw, Buneman & Longuet-Higgins
@@ -94,6 +96,7 @@ from neurocode.figures.style import (
     RULE_STYLES,
     rule_style,
     run_legend,
+    value_sort_key,
 )
 from neurocode.metrics.activity import DENSE_MIN_RATIO, LOCAL_MAX_AVR
 from neurocode.results import CODE_TYPES, RunResult, load_results
@@ -257,6 +260,22 @@ class _Group:
         types = [r.code_type for r in self.runs]
         return max(set(types), key=types.count)
 
+    @property
+    def experiment(self) -> str:
+        return self.runs[0].experiment
+
+    @property
+    def n_units(self) -> float:
+        n = [r.n_units for r in self.runs if math.isfinite(r.n_units)]
+        return float(np.median(n)) if n else float("nan")
+
+    @property
+    def family(self) -> tuple[str, str, int]:
+        """The family the configuration belongs to (:mod:`neurocode.design`): one experiment,
+        one rule, one code width N. Lines join configurations of one family only."""
+        n = self.n_units
+        return (self.experiment, self.rule, int(round(n)) if math.isfinite(n) else 0)
+
     def values(self, fn: Callable[[RunResult], float]) -> np.ndarray:
         return np.array([fn(r) for r in self.runs], dtype=float)
 
@@ -282,17 +301,32 @@ def _groups(runs: Sequence[RunResult]) -> list[_Group]:
         if key not in groups:
             groups[key] = _Group(r.rule, _legend(r))
         groups[key].runs.append(r)
-    # by rule (built-in order, then plugins by name), then by activity
+    # by rule (built-in order, then plugins by name), then by family (code width N by value,
+    # then experiment), then by activity within the family: the configurations of one family
+    # stay together in legends, in order of their dose (never interleaved with another N's)
     order = {name: i for i, name in enumerate(RULE_STYLES)}
-    out = sorted(groups.values(), key=lambda g: (order.get(g.rule, len(order)), g.rule,
-                                                 float(np.nanmean(g.values(lambda r: r.activity_ratio)))))
-    # two configurations with one legend (e.g. two experiments of one rule): name the experiment
-    seen: dict[str, int] = {}
+
+    def sort_key(g: _Group) -> tuple:
+        a = float(np.nanmean(g.values(lambda r: r.activity_ratio)))
+        n = g.n_units
+        return (order.get(g.rule, len(order)), g.rule, n if math.isfinite(n) else math.inf,
+                value_sort_key(g.experiment), a if math.isfinite(a) else math.inf,
+                value_sort_key(g.legend))
+
+    out = sorted(groups.values(), key=sort_key)
+    # a rule in several families (two experiments, two code widths): every configuration of
+    # it names its family, by the code width when that tells them apart, else the experiment
+    by_rule: dict[str, set[tuple[str, str, int]]] = {}
     for g in out:
-        seen[g.legend] = seen.get(g.legend, 0) + 1
+        by_rule.setdefault(g.rule, set()).add(g.family)
     for g in out:
-        if seen[g.legend] > 1:
-            g.legend = f"{g.legend} [{g.runs[0].experiment}]"
+        fams = by_rule[g.rule]
+        if len(fams) < 2:
+            continue
+        if len({n for _, _, n in fams}) == len(fams):
+            g.legend = f"{g.legend}, N={g.family[2]:,}"
+        else:
+            g.legend = f"{g.legend} [{g.experiment}]"
     for g in out:
         if len(g.runs) > 1:
             g.legend = f"{g.legend} ({len(g.runs)} seeds)"
@@ -375,7 +409,7 @@ def _sumup_panel(ax, prop: Property, groups: Sequence[_Group], n_values: Sequenc
     if prop.yscale == "log":
         ax.set_yscale("log")
     drawn = 0
-    by_rule: dict[str, list[tuple[float, float]]] = {}
+    by_family: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
     for g in groups:
         x, xs = _mean_sd(g.values(lambda r: r.activity_ratio))
         y, ys = _mean_sd(g.values(prop.value))
@@ -387,9 +421,9 @@ def _sumup_panel(ax, prop: Property, groups: Sequence[_Group], n_values: Sequenc
                         capsize=2.5, zorder=3)
         ax.plot([x], [y], ls="none", marker=st.marker, color=st.colour, ms=7, mec="white",
                 mew=0.6, label=g.legend, zorder=4)
-        by_rule.setdefault(g.rule, []).append((x, y))
+        by_family.setdefault(g.family, []).append((x, y))
         drawn += 1
-    for rule, pts in by_rule.items():
+    for (_, rule, _), pts in by_family.items():  # never joins two experiments or two N
         if len(pts) > 1:
             pts.sort()
             ax.plot(*zip(*pts), color=rule_style(rule).colour, lw=0.7, alpha=0.6, zorder=2)
