@@ -18,8 +18,9 @@
 ``superposition``   two images at once: top-2 readout and spurious/lost units (:mod:`~.interference`)
 ``unions``          false matches against unions of binarised codes (:mod:`~.interference`)
 ``overlap``         Jaccard overlap between classes (:mod:`~.interference`)
-``decoding``        accuracy against the number of units observed, and active synapses
-                    per stimulus (:mod:`~.decoding`)
+``decoding``        redundancy (accuracy against the number of random units observed, m90),
+                    readout support (the fewest units an L1 detector of each class must
+                    observe, ``support_*``) and active synapses per stimulus (:mod:`~.decoding`)
 ``parallel``        synchronous against asynchronous updates, for rules that have both
                     (:mod:`~.parallel`)
 
@@ -132,6 +133,7 @@ def run_battery(
         timed("overlap", lambda: interference.class_overlap(codes_te, y_te, threshold=threshold))
         timed("decoding", lambda: {
             **decoding.decoding_cost(codes_tr, y_tr, codes_te, y_te, random_state=random_state),
+            **decoding.readout_support(codes_tr, y_tr, codes_te, y_te, random_state=random_state),
             **decoding.active_synapses(codes_te, fan_out=int(len(np.unique(y_tr))),
                                        threshold=threshold)})
     timed("parallel", lambda: parallel.sync_async_difference(rule, X_te, random_state=random_state))

@@ -1,10 +1,15 @@
 """Decoding cost: how many units a readout must observe, and how many synapses it must touch.
 
 The article: "the more neurons you need to observe to detect what feature has been encoded,
-the more complex it will be to decode information." Two measures of that cost:
+the more complex it will be to decode information." Three measures around that sentence:
 
-* :func:`decoding_cost`: the accuracy of a linear readout that observes only ``m`` randomly
-  chosen units, against ``m``, and the ``m`` it needs for 90% of the accuracy of all ``N``;
+* :func:`readout_support`: the article's construct. For each class, the fewest units that a
+  sparse (L1-penalised) one-vs-rest detector must observe to reach 90% of the best
+  detection (AUC above chance) along its regularisation path;
+* :func:`decoding_cost`: redundancy, a different construct. The accuracy of a linear
+  readout that observes only ``m`` randomly chosen units, against ``m``, and the ``m`` it
+  needs for 90% of the accuracy of all ``N``: it falls when many units carry the same
+  information, however few of them a well-chosen readout needs;
 * :func:`active_synapses`: the outgoing synapses of the active units per stimulus, the work
   (and, for spiking neurons, the energy) a downstream readout spends on each stimulus.
 
@@ -19,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.metrics._validate import check_codes, check_labels, check_threshold as _check_threshold
+from neurocode.metrics._validate import (check_codes, check_int, check_labels,
+                                         check_threshold as _check_threshold)
 
-__all__ = ["decoding_cost", "active_synapses", "m_at_accuracy", "default_m_values"]
+__all__ = ["decoding_cost", "readout_support", "active_synapses", "m_at_accuracy",
+           "default_m_values"]
 
 _SPARSE_BELOW = 0.25  # probes read codes with fewer nonzero entries than this as sparse matrices
 
@@ -346,4 +353,421 @@ def active_synapses(codes: np.ndarray, fan_out: Any, threshold: float = 0.0) -> 
         "active_synapses_std": float(per_stim.std()),
         "dense_synapses": dense,
         "active_synapses_ratio": mean / dense,
+    }
+
+
+
+# --- readout support: the fewest units a sparse detector of one class must observe -----------
+
+_INTERCEPT_SCALING = 100.0  # liblinear penalises intercept / 100: as good as free
+_L1_MAX_ITER = 200
+_KKT_SLACK = 0.02           # a unit left out violates optimality when C |g_j| > 1 + this
+_PLATEAU_AUC = 1e-3         # the path stops after _PLATEAU_POINTS grid points in a row that
+_PLATEAU_POINTS = 3         # raise its best AUC by no more than _PLATEAU_AUC or its standard
+                            # error, whichever is larger
+_REFIT_C = 1.0              # the refit: L2 logistic regression, as LinearProbe's default
+
+
+def _real(value: Any, name: str, what: str, ok: Any) -> float:
+    """``value`` as a finite float (not a bool) for which ``ok`` holds; ValueError if not."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if isinstance(value, (bool, np.bool_)) or not math.isfinite(v) or not ok(v):
+        raise ValueError(f"{name} must be a finite number {what}, got {value!r}")
+    return v
+
+
+def _l1_logistic(C: float, tol: float, random_state: int) -> Any:
+    """Binary L1-penalised logistic regression by liblinear (coordinate descent, newGLMNET),
+    spelled for the scikit-learn at hand (``penalty`` gave way to ``l1_ratio`` in 1.8)."""
+    from sklearn.linear_model import LogisticRegression
+
+    kwargs: dict[str, Any] = dict(C=C, solver="liblinear", tol=tol, max_iter=_L1_MAX_ITER,
+                                  intercept_scaling=_INTERCEPT_SCALING, random_state=random_state)
+    if LogisticRegression().get_params().get("penalty") == "deprecated":
+        kwargs["l1_ratio"] = 1.0
+    else:  # pragma: no cover - scikit-learn < 1.8
+        kwargs["penalty"] = "l1"
+    return LogisticRegression(**kwargs)
+
+
+def _auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties counted half); NaN without both kinds."""
+    from scipy.stats import rankdata
+
+    n1 = int(positive.sum())
+    n0 = positive.size - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(scores)
+    return float((ranks[positive].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
+def _auc_se(A: float, n1: int, n0: int) -> float:
+    """Standard error of an empirical AUC ``A`` from ``n1`` positives and ``n0`` negatives
+    (Hanley & McNeil 1982, Radiology 143:29)."""
+    q1, q2 = A / (2.0 - A), 2.0 * A * A / (1.0 + A)
+    var = (A * (1 - A) + (n1 - 1) * (q1 - A * A) + (n0 - 1) * (q2 - A * A)) / (n1 * n0)
+    return math.sqrt(max(var, 0.0))
+
+
+def _distinct_columns(X: np.ndarray) -> np.ndarray:
+    """Indices (increasing) of one column of each set of identical columns of ``X``.
+
+    Columns are sorted by a fixed random projection; neighbours whose projections agree to
+    rounding are compared entry by entry, and a column equal to its predecessor is dropped.
+    """
+    if X.shape[1] < 2:
+        return np.arange(X.shape[1])
+    v = np.random.default_rng(0x5EED).standard_normal(X.shape[0])
+    h = v @ X
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    close = np.flatnonzero(np.abs(np.diff(hs)) <= 1e-9 * (np.abs(hs[1:]) + 1.0))
+    dup = np.zeros(X.shape[1], dtype=bool)
+    for i in close:
+        if np.array_equal(X[:, order[i]], X[:, order[i + 1]]):
+            dup[order[i + 1]] = True
+    return np.flatnonzero(~dup)
+
+
+class _SupportPath:
+    """The L1 path of one class's detector on the scaled codes, each point fitted on a
+    working set of units.
+
+    A point at penalty ``C`` starts from a reference solution (the previous point): its
+    nonzero units plus every unit whose log-likelihood gradient there already violates the
+    optimality condition of a zero weight at ``C``, ``C |g_j| <= 1``. After the fit the
+    condition is checked on every unit left out and the violators are added and the fit
+    repeated, until none is left: the result is the fit on all units (to the solver's
+    tolerance), at the cost of fits on few columns.
+    """
+
+    def __init__(self, Xtr: Any, Xte: Any, positive_tr: np.ndarray, positive_te: np.ndarray,
+                 tol: float, random_state: int, refit: bool) -> None:
+        self.Xtr, self.Xte = Xtr, Xte
+        self.y = positive_tr.astype(np.float64)
+        self.pos_te = positive_te
+        self.tol, self.random_state, self.refit = tol, random_state, refit
+        grad0 = np.asarray(Xtr.T @ (self.y - self.y.mean())).ravel()
+        gmax = float(np.abs(grad0).max())
+        # the weakest penalty at which every weight is still 0 (the intercept free): the path
+        # starts here, observing no unit
+        self.C_min = 1.0 / gmax if gmax > 0 else float("inf")
+        self.start = (self.C_min, np.zeros(Xtr.shape[1]), grad0)
+
+    def _grad(self, w: np.ndarray, b: float) -> np.ndarray:
+        z = np.asarray(self.Xtr @ w).ravel() + b
+        p = 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function, without overflow
+        return np.asarray(self.Xtr.T @ (self.y - p)).ravel()
+
+    def _test_auc(self, cols: np.ndarray, w: np.ndarray) -> float:
+        if cols.size == 0:
+            return 0.5                      # a constant score: every pair tied
+        return _auc(np.asarray(self.Xte[:, cols] @ w).ravel(), self.pos_te)
+
+    def fit(self, C: float, ref: tuple[float, np.ndarray, np.ndarray]) -> tuple[int, float, float, tuple]:
+        """Units observed, test AUC (refitted if asked), test AUC of the L1 weights, state."""
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+
+        _, w_ref, g_ref = ref
+        keep = (w_ref != 0) | (C * np.abs(g_ref) > 1.0)
+        for rounds in range(1000):
+            if rounds == 20:
+                keep[:] = True             # never seen; a fit on every unit ends the loop
+            cols = np.flatnonzero(keep)
+            w = np.zeros(w_ref.size)
+            b = 0.0
+            if cols.size:
+                clf = _l1_logistic(C, self.tol, self.random_state)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    clf.fit(self.Xtr[:, cols], self.y)
+                w[cols] = clf.coef_.ravel()
+                b = float(clf.intercept_[0])
+            g = self._grad(w, b)
+            viol = ~keep & (C * np.abs(g) > 1.0 + _KKT_SLACK)
+            if not viol.any():
+                break
+            keep |= viol
+        used = np.flatnonzero(w)
+        auc_l1 = self._test_auc(used, w[used])
+        auc = auc_l1
+        if self.refit and used.size:
+            clf = LogisticRegression(C=_REFIT_C, max_iter=1000)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf.fit(self.Xtr[:, used], self.y)
+            auc = self._test_auc(used, clf.coef_.ravel())
+        return int(used.size), auc, auc_l1, (C, w, g)
+
+
+def readout_support(
+    codes_train: np.ndarray,
+    y_train: np.ndarray,
+    codes_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    target: float = 0.9,
+    n_C: int = 16,
+    C_span: float = 1000.0,
+    n_refine: int = 5,
+    refit: bool = True,
+    random_state: int = 0,
+    max_train: int = 2000,
+    tol: float = 1e-4,
+    z_detect: float = 4.0,
+) -> dict[str, float | np.ndarray]:
+    r"""The fewest units a sparse linear detector must observe to detect each class.
+
+    The article: "the more neurons you need to observe to detect what feature has been
+    encoded, the more complex it will be to decode information". For each class ``c`` (the
+    classes of ``y_train``, in sorted order) a one-vs-rest detector is an L1-penalised
+    logistic regression (liblinear), trained on the training codes to tell ``c`` from every
+    other class, along a path of decreasing penalty
+
+    .. math:: \hat w(C) = \arg\min_{w, b}\ \lVert w\rVert_1 + C \sum_s
+              \log\left(1 + e^{-t_s (w \cdot x_s + b)}\right),\qquad t_s = \pm 1,
+
+    with ``C`` on ``n_C`` log-spaced points from :math:`C_{min}` to ``C_span`` :math:`C_{min}`,
+    where :math:`C_{min} = 1 / \max_j |\sum_s x_{sj}(t^{01}_s - \bar t^{01})|` is the weakest
+    penalty at which every weight is still 0 (``sklearn.svm.l1_min_c`` is not used: it
+    counts liblinear's intercept column, which for an unbalanced one-vs-rest problem enters
+    first). At each point the units observed are :math:`k(C) = \#\{j: \hat w_j(C) \ne 0\}`
+    and the detection performance is the area under the ROC curve on the test codes,
+
+    .. math:: A(C) = \Pr\left[f(x) > f(x')\right] + \tfrac12 \Pr\left[f(x) = f(x')\right],
+              \quad x \sim \text{class } c,\ x' \sim \text{the other classes},
+
+    with ``f`` the detector's score: with ``refit`` (default) the score of an L2 logistic
+    regression (``C = 1``, as :class:`~neurocode.metrics.readout.LinearProbe`) refitted on
+    the ``k(C)`` selected units only (the relaxed lasso of Meinshausen 2007, Comput. Stat.
+    Data Anal. 52:374: L1 chooses which units are observed, the refit says how well they
+    detect, free of the L1 shrinkage that makes the path's own detector on ``k`` units
+    worse than the best one on them: for ``s`` equally informative units it would need
+    more than the Bayes-optimal number of them); without ``refit``,
+    :math:`f = \hat w(C) \cdot x`. AUC rather than accuracy: a detector is judged by how
+    well its output separates its class from the rest whatever threshold is then applied;
+    AUC is that (two-alternative forced choice), is 0.5 for a detector that sees nothing
+    whatever the class frequencies (one-vs-rest is 1 : 9 for ten classes), and does not
+    depend on the intercept, which an L1 fit shrinks. With :math:`A^* = \max_C A(C)` the
+    best along the path, the class's support is the fewest units observed at any path
+    point that reaches ``target`` of the best performance above chance,
+
+    .. math:: k^*_c = \min\{k(C) : A(C) \ge \tfrac12 + \mathrm{target}\,(A^* - \tfrac12)\},
+
+    on the grid refined by ``n_refine`` bisections of :math:`\log C` between the last grid
+    point short of that level and the first that reaches it (no interpolation: ``k*`` is
+    the size of a detector that was fitted and scored). Measured above chance, not as
+    ``target * A*``: otherwise the detector that observes nothing (A = 0.5) would reach 90%
+    of any best below 0.56. ``A*`` is a maximum over path points scored on the same test
+    codes, so where the curve is flat test noise lifts it by about a standard error of the
+    AUC, which can ask for a unit more; and where the curve rises slowly over many units the
+    support moves a lot with ``target`` (``support_median`` is the sturdier summary).
+
+    A class is *detected* when :math:`A^* - \tfrac12 > z\,\sigma_0`, with
+    :math:`\sigma_0 = \sqrt{(n_1 + n_0 + 1) / (12 n_1 n_0)}` the spread of the AUC of a
+    score independent of the class (Mann-Whitney, :math:`n_1, n_0` test stimuli in and out
+    of the class) and ``z = z_detect`` (4: the best is a maximum over the path). For a class
+    not detected (a code that carries nothing about it) the support is NaN, not a number
+    of units: a code from which nothing can be detected must not look cheap to decode.
+
+    Returned: per class (arrays over the classes): ``support_per_class`` (``k*``, NaN if not
+    detected), ``support_auc_per_class`` (``A`` at the support), ``support_best_auc_per_class``
+    (``A*``), ``support_detected_per_class`` (1.0 or 0.0); the path: ``support_C_grid`` (the
+    grid as multiples of each class's :math:`C_{min}`), ``support_path_units`` and
+    ``support_path_auc`` (``(n_classes, n_C)``; NaN after the path stopped),
+    ``support_path_auc_l1`` (the AUC of the L1 weights themselves); scalars over the
+    detected classes: ``support_mean``, ``support_median``, ``support_fraction``
+    (``support_mean / N``, N all the units given), ``support_auc`` (mean ``A`` at the
+    support), ``support_best_auc`` (mean ``A*`` over every class scored); and
+    ``support_n_detected``, ``support_n_classes``, ``support_target``, ``support_n_train``,
+    ``support_n_units_live`` and ``support_n_units_distinct`` (see below). Scalars over no
+    detected class are NaN. A class of ``y_train`` with no test stimulus is not scored
+    (NaN, not detected).
+
+    What does not change the support, only its cost: units constant on the training codes
+    (for a code that rests at 0, the units never active) are dropped, since their L1 weight
+    is 0; units whose standardised training codes are identical are merged into one (the L1
+    objective is indifferent to how a weight is split among exact copies, so the number of
+    copies a solver leaves nonzero would be arbitrary; observing one of them suffices). Near
+    copies are not merged: more of them do average out noise. Each point is fitted on a
+    working set of units, checked against the optimality condition of all the others. The
+    path stops early after 3 grid points in a row that raise its best AUC by no more than
+    0.001 or the AUC's standard error (Hanley & McNeil 1982, Radiology 143:29), whichever is
+    larger (weaker penalties only add units, and on a code that carries nothing they add
+    noise units by the hundred). At most ``max_train`` training codes are used, drawn at
+    random; all test codes are scored.
+
+    Codes are divided by each unit's spread on the training codes, so that the penalty
+    weighs what a unit says and not its gain (raw codes would make a unit that fires at
+    twice the rate look half as costly to read); they are not centred, which keeps sparse
+    codes sparse (fewer than 25% nonzero entries go to liblinear as sparse matrices) and
+    changes nothing, the intercept being as good as free. They are not binarised: graded
+    activity is information a readout can use.
+
+    Cost, measured on one shared core, 10 classes, 2,000 training and 2,000 test codes,
+    defaults: 1.2-2 s for 784 units with half of them active, 0.6-0.9 s for 4,096 units
+    with k = 40 active, 2.8 s for MNIST pixels; 1,275 codes of 39,200 units: about 7 s
+    dense, 3 s with 1% active. Memory: the scaled codes in float64, train and test.
+
+    Parameters
+    ----------
+    codes_train, codes_test : arrays (n_stimuli, N)
+        Codes of the training and test stimuli (same ``N``); finite values.
+    y_train, y_test : 1-D arrays
+        Their class labels; each needs at least two classes.
+    target : float, default 0.9
+        The fraction of the best AUC above chance that the support must reach, in (0, 1].
+    n_C : int, default 16
+        Grid points of the path (>= 2), the first at :math:`C_{min}` (no unit observed).
+    C_span : float, default 1000
+        The weakest penalty of the grid, as a multiple of :math:`C_{min}` (> 1).
+    n_refine : int, default 5
+        Bisections of the grid interval in which the support lies (>= 0).
+    refit : bool, default True
+        Score each point by an L2 refit on its selected units (see above).
+    random_state : int, default 0
+        Seed for the training subsample and liblinear's order of coordinates.
+    max_train : int, default 2000
+        At most this many training codes (>= 2).
+    tol : float, default 1e-4
+        liblinear's stopping tolerance.
+    z_detect : float, default 4
+        A class is detected when its best AUC exceeds chance by this many null spreads.
+
+    Raises
+    ------
+    ValueError
+        On codes that are not finite 2-D arrays with units, different ``N`` in train and
+        test, labels that do not match the codes, fewer than two classes in ``y_train`` or
+        in ``y_test``, or parameters out of range.
+
+    Examples
+    --------
+    A local code: unit ``c`` fires for class ``c`` only; four more units fire at random.
+
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 4, 800)
+    >>> codes = np.hstack([np.eye(4)[y], rng.random((800, 4)) < 0.5])
+    >>> out = readout_support(codes[:400], y[:400], codes[400:], y[400:])
+    >>> print(out["support_per_class"].tolist(), out["support_mean"])
+    [1.0, 1.0, 1.0, 1.0] 1.0
+    """
+    Xtr = check_codes(codes_train, "codes_train")
+    Xte = check_codes(codes_test, "codes_test")
+    if Xtr.shape[1] != Xte.shape[1]:
+        raise ValueError(f"codes_train has {Xtr.shape[1]} units but codes_test has {Xte.shape[1]}")
+    n_units = Xtr.shape[1]
+    ytr = check_labels(y_train, Xtr.shape[0], "y_train")
+    yte = check_labels(y_test, Xte.shape[0], "y_test")
+    target = _real(target, "target", "in (0, 1]", lambda v: 0 < v <= 1)
+    C_span = _real(C_span, "C_span", "> 1", lambda v: v > 1)
+    tol = _real(tol, "tol", "> 0", lambda v: v > 0)
+    z_detect = _real(z_detect, "z_detect", ">= 0", lambda v: v >= 0)
+    n_C = check_int(n_C, "n_C", low=2)
+    n_refine = check_int(n_refine, "n_refine", low=0)
+    max_train = check_int(max_train, "max_train", low=2)
+
+    rng = np.random.default_rng(random_state)
+    if Xtr.shape[0] > max_train:
+        idx = np.sort(rng.choice(Xtr.shape[0], size=max_train, replace=False))
+        Xtr, ytr = Xtr[idx], ytr[idx]
+    classes = np.unique(ytr)
+    if classes.size < 2:
+        raise ValueError(f"y_train needs at least two classes to train a detector, "
+                         f"got {classes.tolist()}")
+    if np.unique(yte).size < 2:
+        raise ValueError(f"y_test needs at least two classes to score a detector, "
+                         f"got {np.unique(yte).tolist()}")
+
+    # constant units (never active) carry nothing, exact copies are one unit to observe:
+    # neither changes a support, dropping them makes wide codes cheap (see the docstring)
+    Xtr = np.asarray(Xtr, dtype=np.float64)
+    scale = Xtr.std(axis=0)
+    live = np.flatnonzero(scale > 0)
+    n_live = int(live.size)
+    Xtr = Xtr[:, live]
+    Xtr /= scale[live]
+    first = _distinct_columns(Xtr)
+    if first.size < live.size:
+        Xtr, live = Xtr[:, first], live[first]
+    Xte = np.asarray(Xte, dtype=np.float64)[:, live]
+    Xte /= scale[live]
+    if np.count_nonzero(Xtr) < _SPARSE_BELOW * Xtr.size:
+        import scipy.sparse as sp
+
+        Xtr, Xte = sp.csc_matrix(Xtr), sp.csc_matrix(Xte)
+
+    grid = np.geomspace(1.0, float(C_span), n_C)
+    n_cls = classes.size
+    path_units = np.full((n_cls, n_C), np.nan)
+    path_auc = np.full((n_cls, n_C), np.nan)
+    path_auc_l1 = np.full((n_cls, n_C), np.nan)
+    support = np.full(n_cls, np.nan)
+    auc_at = np.full(n_cls, np.nan)
+    best = np.full(n_cls, np.nan)
+    detected = np.zeros(n_cls)
+    for ci, c in enumerate(classes):
+        pos_te = yte == c
+        n1, n0 = int(pos_te.sum()), int((~pos_te).sum())
+        if n1 == 0:
+            continue
+        path_units[ci, 0], path_auc[ci, 0], path_auc_l1[ci, 0] = 0.0, 0.5, 0.5
+        if live.size == 0:
+            best[ci] = 0.5
+            continue
+        path = _SupportPath(Xtr, Xte, ytr == c, pos_te, float(tol), int(random_state), bool(refit))
+        states = [path.start]
+        stale = 0
+        for j in range(1, n_C):
+            k, a, a_l1, st = path.fit(path.C_min * grid[j], states[-1])
+            top = float(np.nanmax(path_auc[ci, :j]))
+            stale = stale + 1 if a <= top + max(_PLATEAU_AUC, _auc_se(top, n1, n0)) else 0
+            path_units[ci, j], path_auc[ci, j], path_auc_l1[ci, j] = k, a, a_l1
+            states.append(st)
+            if stale >= _PLATEAU_POINTS:
+                break
+        best[ci] = float(np.nanmax(path_auc[ci]))
+        se0 = math.sqrt((n1 + n0 + 1) / (12.0 * n1 * n0))
+        if not best[ci] - 0.5 > float(z_detect) * se0:
+            continue
+        detected[ci] = 1.0
+        need = 0.5 + float(target) * (best[ci] - 0.5)
+        done = np.isfinite(path_auc[ci])
+        points = list(zip(path_units[ci, done], path_auc[ci, done]))
+        i = int(np.flatnonzero(path_auc[ci, done] >= need)[0])   # >= 1: A = 0.5 at C_min
+        lo, hi = states[i - 1], states[i]
+        for _ in range(n_refine):
+            k, a, _, st = path.fit(math.sqrt(lo[0] * hi[0]), lo)
+            points.append((float(k), a))
+            lo, hi = (lo, st) if a >= need else (st, hi)
+        k_best, neg_a = min((k, -a) for k, a in points if a >= need)
+        support[ci], auc_at[ci] = k_best, -neg_a
+
+    det = detected.astype(bool)
+    mean = float(support[det].mean()) if det.any() else float("nan")
+    return {
+        "support_per_class": support,
+        "support_auc_per_class": auc_at,
+        "support_best_auc_per_class": best,
+        "support_detected_per_class": detected,
+        "support_C_grid": grid,
+        "support_path_units": path_units,
+        "support_path_auc": path_auc,
+        "support_path_auc_l1": path_auc_l1,
+        "support_mean": mean,
+        "support_median": float(np.median(support[det])) if det.any() else float("nan"),
+        "support_fraction": mean / n_units,
+        "support_auc": float(auc_at[det].mean()) if det.any() else float("nan"),
+        "support_best_auc": float(np.nanmean(best)) if np.isfinite(best).any() else float("nan"),
+        "support_n_detected": float(det.sum()),
+        "support_n_classes": float(n_cls),
+        "support_target": float(target),
+        "support_n_train": float(Xtr.shape[0]),
+        "support_n_units_live": float(n_live),
+        "support_n_units_distinct": float(live.size),
     }
