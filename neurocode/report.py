@@ -65,6 +65,19 @@ _CAPTIONS = {
     "detail_interference": "false matches against unions and class overlap, with theory",
     "detail_decoding": "accuracy against units observed; active synapses per stimulus",
     "theory_codes": "random k-of-N codes measured against the closed forms",
+    "dose_fault": "dose-response: fault AUC against activity, one line per family (level "
+                  "means with 95 % intervals), the random k-of-N null of each N in grey",
+    "dose_interference": "dose-response: readout failures on two superposed stimuli against "
+                         "activity, per family, with the random k-of-N null in grey",
+    "dose_willshaw": "dose-response: Willshaw information per synapse (half cues) against "
+                     "activity, per family, with the random k-of-N null in grey",
+    "dose_hopfield": "dose-response: sparse Hopfield (covariance rule) capacity per unit "
+                     "against activity, per family, with the random k-of-N null in grey",
+    "dose_redundancy": "dose-response: redundancy (fraction of random units a retrained probe "
+                       "needs for 90 % of its accuracy) against activity, per family",
+    "dose_support": "dose-response: support of a sparse (L1) class detector against activity, "
+                    "per family, with the random k-of-N null in grey",
+    "dose_dead": "dose-response: fraction of units never active against activity, per family",
 }
 
 

@@ -373,10 +373,22 @@ def test_claim12_is_a_definition_not_a_verdict():
     assert "is the activity ratio by definition" in v.definitions[0]
 
 
-def test_claim11_redundancy_shown_not_judged():
-    v = _ev(11, _family("decoding.m_fraction_90", lambda a: 0.5 - a))
-    assert v.verdict == "not tested"
-    assert "Redundancy" in v.definitions[0]
+def test_claim11_judges_the_detector_support_and_only_shows_redundancy():
+    rng = np.random.default_rng(1)
+    runs = []
+    for k in (1, 2, 5, 10, 20, 50):
+        for s in SEEDS:
+            a = k / 100
+            runs.append(_measured("exp_kofn", k, float(k), seed=s,
+                                  decoding__support_fraction=0.01 + 0.3 * a + 0.002 * rng.normal(),
+                                  decoding__m_fraction_90=0.5 - a))
+    v = _ev(11, runs)
+    assert v.verdict == "supported"
+    assert "L1 detector support" in v.effect
+    assert "Redundancy" in v.definitions[0] and "the other way" in v.definitions[0]
+    for r in runs:
+        r.battery["decoding"].pop("support_fraction")
+    assert _ev(11, runs).verdict == "not tested"
 
 
 def test_every_verdict_word_is_known():
