@@ -41,7 +41,8 @@ import numpy as np
 
 from neurocode.memories import check_binary01, covariance_couplings, threshold_run
 from neurocode.metrics._validate import check_codes
-from neurocode.metrics.capacity import capacity_from_curve, channel_information
+from neurocode.metrics.capacity import (_check_loads, _geometric_loads, capacity_from_curve,
+                                       channel_information)
 from neurocode.theory import covariance_capacity, one_step_capacity, tsodyks_feigelman_capacity
 
 __all__ = ["sparse_hopfield_capacity"]
@@ -54,20 +55,8 @@ def _whole(n: Any, what: str, low: int = 1) -> int:
 
 
 def _loads(loads: Any, n: int) -> np.ndarray:
-    if loads is None:
-        return np.unique(np.rint(np.geomspace(1, max(1, n), 30)).astype(np.int64))
-    L = np.asarray(loads)
-    if L.ndim != 1 or L.size == 0:
-        raise ValueError(f"loads must be a non-empty 1-D sequence of pattern counts, got shape "
-                         f"{L.shape}")
-    if not np.issubdtype(L.dtype, np.number) or not np.all(np.isfinite(L)):
-        raise ValueError("loads must be finite numbers")
-    if np.any(L != np.round(L)) or np.any(L < 1):
-        raise ValueError(f"loads must be whole numbers >= 1, got {L.tolist()[:8]}")
-    L = np.unique(L.astype(np.int64))
-    if L[-1] > n:
-        raise ValueError(f"loads go up to {int(L[-1])} but only {n} patterns are given")
-    return L
+    """The Willshaw measure's loads: 30 geometric loads by default, else checked."""
+    return _geometric_loads(n, 30) if loads is None else _check_loads(loads, n)
 
 
 def _partial_cues(X: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:

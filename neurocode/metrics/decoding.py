@@ -33,6 +33,17 @@ __all__ = ["decoding_cost", "readout_support", "active_synapses", "m_at_accuracy
 _SPARSE_BELOW = 0.25  # probes read codes with fewer nonzero entries than this as sparse matrices
 
 
+def _check_split(codes_train: Any, y_train: Any, codes_test: Any, y_test: Any
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Training and test codes of one width, each with one label per stimulus."""
+    Xtr = check_codes(codes_train, "codes_train")
+    Xte = check_codes(codes_test, "codes_test")
+    if Xtr.shape[1] != Xte.shape[1]:
+        raise ValueError(f"codes_train has {Xtr.shape[1]} units but codes_test has {Xte.shape[1]}")
+    return (Xtr, check_labels(y_train, Xtr.shape[0], "y_train"), Xte,
+            check_labels(y_test, Xte.shape[0], "y_test"))
+
+
 def default_m_values(n_units: int, n_points: int = 12) -> np.ndarray:
     """The default grid of observed-unit counts: ``n_points`` log-spaced integers from 1 to
     ``n_units`` (duplicates after rounding removed; both ends always included).
@@ -221,13 +232,8 @@ def decoding_cost(
     >>> print(out["accuracy"].round(2).tolist(), round(out["m90"], 2))
     [0.52, 0.75, 1.0] 3.03
     """
-    Xtr = check_codes(codes_train, "codes_train")
-    Xte = check_codes(codes_test, "codes_test")
-    if Xtr.shape[1] != Xte.shape[1]:
-        raise ValueError(f"codes_train has {Xtr.shape[1]} units but codes_test has {Xte.shape[1]}")
+    Xtr, ytr, Xte, yte = _check_split(codes_train, y_train, codes_test, y_test)
     n_units = Xtr.shape[1]
-    ytr = check_labels(y_train, Xtr.shape[0], "y_train")
-    yte = check_labels(y_test, Xte.shape[0], "y_test")
     if isinstance(n_draws, bool) or int(n_draws) != n_draws or n_draws < 1:
         raise ValueError(f"n_draws must be an integer >= 1, got {n_draws!r}")
     if isinstance(max_train, bool) or int(max_train) != max_train or max_train < 2:
@@ -657,13 +663,8 @@ def readout_support(
     >>> print(out["support_per_class"].tolist(), out["support_mean"])
     [1.0, 1.0, 1.0, 1.0] 1.0
     """
-    Xtr = check_codes(codes_train, "codes_train")
-    Xte = check_codes(codes_test, "codes_test")
-    if Xtr.shape[1] != Xte.shape[1]:
-        raise ValueError(f"codes_train has {Xtr.shape[1]} units but codes_test has {Xte.shape[1]}")
+    Xtr, ytr, Xte, yte = _check_split(codes_train, y_train, codes_test, y_test)
     n_units = Xtr.shape[1]
-    ytr = check_labels(y_train, Xtr.shape[0], "y_train")
-    yte = check_labels(y_test, Xte.shape[0], "y_test")
     target = _real(target, "target", "in (0, 1]", lambda v: 0 < v <= 1)
     C_span = _real(C_span, "C_span", "> 1", lambda v: v > 1)
     tol = _real(tol, "tol", "> 0", lambda v: v > 0)
