@@ -768,6 +768,20 @@ def _claim6(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
 
 # --- claims 7-9 -------------------------------------------------------------------------------
 
+#: The union load at which claim 7 reports excess false matches (as the sum-up figure does).
+UNION_LOAD = 10
+
+
+def _union_excess(r: RunResult) -> float:
+    """False-match rate of held-out codes against a union of ``UNION_LOAD`` stored codes,
+    minus that of random codes with the same activity (the battery's unions measure)."""
+    loads, fm, rnd = (r.get(f"unions.{k}") for k in ("loads", "false_match", "false_match_random"))
+    if not all(isinstance(v, np.ndarray) and v.size for v in (loads, fm, rnd)):
+        return float("nan")
+    i = int(np.argmin(np.abs(np.asarray(loads, dtype=float) - UNION_LOAD)))
+    return float(fm[i] - rnd[i])
+
+
 def _claim7(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
     rule = (_trend_rule("the functional interference of two items held at once (1 - "
                         "superposition.top2_accuracy: the readout trained on single stimuli "
@@ -785,6 +799,12 @@ def _claim7(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
         if ex:
             finds.append(f"{f.name}: class overlap {np.median(ex):.3g}x chance (median over "
                          f"{len(ex)} runs)")
+        fm = [_union_excess(r) for lv in f.levels for r in lv.runs]
+        fm = [x for x in fm if _finite(x)]
+        if fm:
+            finds.append(f"{f.name}: false matches against a union of {UNION_LOAD} stored "
+                         f"codes exceed those of random codes of the same activity by "
+                         f"{np.median(fm):.3g} (median over {len(fm)} runs)")
     return _trend_claim(
         runs, ctx, "superposition.interference", +1, "interference (1 - top-2 accuracy)", 7,
         rule, "no correlation (rho = 0); per level, the random k-of-N code of the same N and k",

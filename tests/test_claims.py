@@ -338,9 +338,15 @@ def test_claim7_uses_functional_interference_not_raw_overlap():
                                   superposition__top2_accuracy=0.2 + 0.6 * a,   # dense reads best
                                   overlap__jaccard_between=a / 2,
                                   overlap__theory_jaccard_random_between=a / 2))
+    runs[0].battery["unions"] = {"loads": np.array([1.0, 10.0, 30.0]),
+                                 "false_match": np.array([0.0, 0.25, 0.5]),
+                                 "false_match_random": np.array([0.0, 0.05, 0.2])}
     v = _ev(7, runs)
     assert v.verdict == "not supported" and "the other way" in v.findings[0]
     assert any("1x chance" in f for f in v.findings)
+    # union false matches beside those of random codes of the same activity, at 10 codes
+    assert any("exceed those of random codes of the same activity by 0.2 (median over 1 runs)"
+               in f for f in v.findings)
 
 
 def test_claim10_interior_peak_supported_monotone_not():
