@@ -142,7 +142,9 @@ class Verdict:
     excluded : list of str
         Runs kept out of the verdict, each with the reason.
     sensitivity : list of list
-        Rows ``[threshold, values tried, verdict at each, stable]``.
+        Rows ``[threshold, values tried, verdict at each, word]``: ``"stable"`` (one verdict
+        throughout), ``"moves"`` (two verdicts among the tested ones) or ``"stable where
+        tested"`` (one verdict, and "not tested" where the threshold asks for more runs).
     figures : list of str
         Figure stems that show the claim.
     """
@@ -222,9 +224,11 @@ class Claim:
                 t = THRESHOLDS[name]
                 words = [self.evaluate_fn(runs, _Ctx({**th, name: x}, cache)).verdict
                          for x in t.values]
+                tested = {w for w in words if w != "not tested"}
                 v.sensitivity.append([name, ", ".join(f"{x:g}" for x in t.values),
                                       " / ".join(words),
-                                      "stable" if len(set(words)) == 1 else "moves"])
+                                      "moves" if len(tested) > 1 else "stable"
+                                      if len(set(words)) == 1 else "stable where tested"])
         return v
 
 

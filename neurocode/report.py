@@ -455,9 +455,11 @@ def _build(results_dir: Any, runs: Sequence[RunResult],
     b.append(_Heading(2, "Claims ledger", "ledger"))
     rows = []
     for c, v in results:
-        moves = [s[0] for s in v.sensitivity if s[-1] != "stable"]
-        sens = ("stable" if v.sensitivity and not moves else
-                "moves with " + ", ".join(moves) if moves else "\u2013")
+        moves = [s[0] for s in v.sensitivity if s[-1] == "moves"]
+        more = [s[0] for s in v.sensitivity if s[-1] == "stable where tested"]
+        sens = ("moves with " + ", ".join(moves) if moves else
+                "stable" + (f" (not tested at higher {', '.join(more)})" if more else "")
+                if v.sensitivity else "\u2013")
         rows.append([c.id, _Link(c.title, _claim_anchor(c)), c.measurement,
                      v.effect or v.needs or "\u2013", _Badge(v.verdict), sens,
                      _Details("rule", v.rule)])
