@@ -14,6 +14,7 @@ import pytest
 from neurocode.figures.article import (
     ARTICLE_CNN_REFERENCES,
     ARTICLE_FC_POINTS,
+    RECON_HEADER,
     draw_article_figures,
     format_lambda,
     format_markdown_table,
@@ -123,6 +124,11 @@ def test_axes_are_labelled(results: Path) -> None:
     assert fc_axes[2].get_yscale() == "log"
     ae_axes = figs["ae_test_curves"].axes
     assert len(ae_axes) == 4 and "reconstruction error" in ae_axes[3].get_ylabel()
+    # recon_error is a per-pixel squared error on the 0-255 scale after quantisation (the
+    # stored quantity, models/relu_l1.py), never "per image"; the loss's term is per image
+    ylabel = " ".join(ae_axes[3].get_ylabel().split())
+    assert "per pixel, 0-255 scale, after quantisation" in ylabel and "per image" not in ylabel
+    assert "summed squared error per image, pixels on [0, 1]" in ae_axes[1].get_title()
     # conv-ae: one line per lambda and decoder, solid subpixel, dashed transposed
     styles = {line.get_linestyle() for line in ae_axes[0].get_lines()}
     assert styles == {"-", "--"} and len(ae_axes[0].get_lines()) == 4
@@ -217,7 +223,9 @@ def test_markdown_table_puts_article_beside_ours(results: Path) -> None:
     # all rows: experiment and decoder columns, recon error for conv-ae
     md_all = format_markdown_table(rows)
     header = [c.strip() for c in md_all.splitlines()[0].strip("|").split("|")]
-    assert header[:2] == ["experiment", "decoder"] and "recon error" in header
+    assert header[:2] == ["experiment", "decoder"] and RECON_HEADER in header
+    # the column says which reconstruction error it is: the stored recon_error's scale
+    assert "0-255" in RECON_HEADER and "quantisation" in RECON_HEADER
     assert md_all.count("\n| ") == len(rows)  # data rows (header is first, separator is "|---")
 
 

@@ -212,12 +212,22 @@ def test_table_cells_equal_group_statistics(figs, runs):
             assert s["n"] == v.size
             assert s["median"] == pytest.approx(np.median(v))
             assert text == f"{_fmt(np.median(v))}\n[{_fmt(v.min())} – {_fmt(v.max())}], n = {v.size}"
-    # fault row: higher is better, darkest colour on the best median
+    # fault row: the seeds of one configuration (kofn k=1, kwta k=8) spread its AUC wider than
+    # the medians of the code types differ, so no colour ranks them
+    spread = max(np.ptp([r.get("fault.auc_random") for r in runs
+                         if r.rule == rule and r.param("model.k") == k]) for rule, k in
+                 (("kofn", 1), ("kwta", 8)))
     fault = {c: np.median([r.get("fault.auc_random") for r in runs
                            if r.measured and "fault" in r.battery
                            and expected_type[(r.rule, int(r.avr))] == c]) for c in ("local", "sparse", "dense")}
-    best = max(fault, key=fault.get)
-    best_cell = cells[row_of["fault"], ("local", "sparse", "dense").index(best)]
+    assert max(fault.values()) - min(fault.values()) <= spread
+    for col in range(3):
+        assert to_hex(cells[row_of["fault"], col].get_facecolor()) == "#ffffff"
+    # energy row: every configuration's seeds agree (k C synapses), so the medians rank:
+    # lower is better, darkest colour on the lowest median
+    energy = {c: stats["energy"][c]["median"] for c in ("local", "sparse", "dense")}
+    best = min(energy, key=energy.get)
+    best_cell = cells[row_of["energy"], ("local", "sparse", "dense").index(best)]
     assert to_hex(best_cell.get_facecolor()) == "#2c7fb8"
 
 

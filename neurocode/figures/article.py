@@ -5,7 +5,8 @@ Reads the run files written by :mod:`neurocode.store` and draws, per experiment:
 * ``<experiment>_curves.png/.svg``: test accuracy, test loss and AVR (log scale) against the
   training iteration, one line per lambda (per lambda and decoder for ``conv-ae``: the colour
   names lambda, solid = subpixel decoder, dashed = transposed), plus the test reconstruction
-  error for ``conv-ae``;
+  error for ``conv-ae`` (``recon_error``: mean squared error per pixel on the 0-255 scale,
+  after quantising the reconstruction to integers, :data:`~neurocode.figures.style.RECON_LABELS`);
 * ``<experiment>_tradeoff.png/.svg``: final test accuracy against final AVR (log scale), one
   marker per run, one label per lambda (and decoder) at its seeds' mean (seeds never print one
   label on top of another); for ``fc`` the article's reported points are drawn beside ours
@@ -30,6 +31,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from neurocode.figures.style import RECON_LABELS
 from neurocode.store import RunRecord, iter_runs
 
 __all__ = [
@@ -43,7 +45,12 @@ __all__ = [
     "format_markdown_table",
     "lambda_colours",
     "format_lambda",
+    "RECON_HEADER",
 ]
+
+#: The Markdown table's column of the stored ``recon_error`` (what the number is, not just
+#: "reconstruction error": :data:`neurocode.figures.style.RECON_LABELS`).
+RECON_HEADER = "recon error (mean squared error per pixel, 0-255 scale, after quantisation)"
 
 # --------------------------------------------------------------------------------------------
 # What the article reports
@@ -310,7 +317,8 @@ def _curves_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[float
         ("avr", "AVR (active units per image)", True),
     ]
     if is_ae:
-        panels.append(("recon_error", "reconstruction error\n(summed squared error per image)", True))
+        panels.append(("recon_error", "reconstruction error (recon_error):\n"
+                       + RECON_LABELS["recon_error"].replace(", after", ",\nafter"), True))
         fig = Figure(figsize=(12.5, 8.2), layout="constrained")
         axes = list(fig.subplots(2, 2).ravel())
     else:
@@ -336,8 +344,11 @@ def _curves_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[float
         ax.set_xlabel("iteration")
         ax.set_ylabel(ylabel)
         ax.set_title({"accuracy": "test accuracy (y zoomed on the final values)", "loss": "test loss (cross-entropy + λ·L1"
-                      + (" + reconstruction" if is_ae else "") + ")",
-                      "avr": "AVR (log scale)", "recon_error": "test reconstruction error"}[name],
+                      + (" + reconstruction,\nits " + RECON_LABELS["loss_recon"] if is_ae else "")
+                      + ")",
+                      "avr": "AVR (log scale)",
+                      "recon_error": "test reconstruction error, after quantising to 0..255 "
+                                     "(log scale)"}[name],
                      fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
         ax.margins(x=0.01)
@@ -586,7 +597,7 @@ def format_markdown_table(rows: Sequence[Mapping[str, Any]], article: bool = Tru
 
     Columns: [experiment] [decoder] [seed] lambda, accuracy, AVR on the test set, AVR on the
     last training batch (the article's reading), activity ratio,
-    [recon error], wall time s, and, with ``article=True`` when there are fc runs, the
+    [recon error: :data:`RECON_HEADER`, the stored ``recon_error``], wall time s, and, with ``article=True`` when there are fc runs, the
     article's accuracy and AVR for the same lambda beside ours. The bracketed columns appear
     only when they carry information (several experiments, decoders, seeds). For cnn runs the
     article's AVR at lambda 0 is filled in (its accuracy is not reported) and a note below the
@@ -616,7 +627,7 @@ def format_markdown_table(rows: Sequence[Mapping[str, Any]], article: bool = Tru
         header.append("seed")
     header += ["λ", "accuracy", "AVR (test)", "AVR (train batch)", "activity ratio"]
     if show_recon:
-        header.append("recon error")
+        header.append(RECON_HEADER)
     header.append("wall time s")
     if show_article:
         header += ["article accuracy", "article AVR"]

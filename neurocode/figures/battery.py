@@ -21,6 +21,13 @@
       Jaccard overlap against the activity ratio (a marker per run; the grey line through the
       configurations' means).
 
+  Runs kept out of the verdicts (:func:`neurocode.design.exclusion`: a silent code, or a
+  supervised run that did not learn) are drawn apart, as in :mod:`neurocode.figures.dose`:
+  grey dotted curves with hollow grey crosses in (a)-(d) (no theory curve of their own),
+  hollow hatched grey bars in (e), hollow grey markers in (f) outside the line through the
+  configurations' means; no configuration colour, one legend entry ``excluded from the
+  verdicts (n runs: did not learn)`` naming their configurations.
+
 * ``theory_codes.png/.svg`` (:func:`theory_figure`), random k-of-N codes only, measured by
   Monte Carlo with the closed forms drawn over the markers: Willshaw capacity ``M*`` and bits
   per synapse against ``k`` at fixed ``N`` (the capacity peaks at sparse activity, ``k`` of
@@ -65,11 +72,26 @@ def _colours(n: int) -> list[str]:
     return [to_hex(cmap(0.92 * i / max(n - 1, 1))) for i in range(n)]
 
 
-def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict, str]]]:
-    """``{experiment: [(run label, battery, configuration), ...]}`` for complete runs with a
-    battery, in order of their configuration's values (decoder, then the model's parameters
-    by value: ``k=4`` before ``k=16``, never as text), then seed. ``configuration`` names what
-    the runs that differ only in their seed share (the label without its seed)."""
+def _exclusion(rec: RunRecord, battery: dict) -> str:
+    """Why the run is kept out of the verdicts (:func:`neurocode.design.exclusion`), ``""``
+    when it is not."""
+    from neurocode.design import exclusion
+    from neurocode.results import RunResult
+
+    run = RunResult(path=Path(rec.path), experiment=rec.experiment, run_name=rec.run_name,
+                    config=dict(rec.config or {}),
+                    final={k: float(v) for k, v in (rec.final or {}).items()}, curves={},
+                    battery=battery)
+    return exclusion(run)
+
+
+def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict, str, str]]]:
+    """``{experiment: [(run label, battery, configuration, exclusion), ...]}`` for complete
+    runs with a battery, in order of their configuration's values (decoder, then the model's
+    parameters by value: ``k=4`` before ``k=16``, never as text), then seed.
+    ``configuration`` names what the runs that differ only in their seed share (the label
+    without its seed); ``exclusion`` why the run is kept out of the verdicts (``""`` when it
+    is not: :func:`neurocode.design.exclusion`)."""
     out: dict[str, list[tuple[str, dict, RunRecord]]] = {}
     for rec in iter_runs(results_dir, status="complete"):
         try:
@@ -80,7 +102,7 @@ def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict,
             continue
         label = rec.run_name or rec.path.stem
         out.setdefault(rec.experiment or rec.path.parent.name, []).append((label, battery, rec))
-    result: dict[str, list[tuple[str, dict, str]]] = {}
+    result: dict[str, list[tuple[str, dict, str, str]]] = {}
     for exp, runs in out.items():
         runs.sort(key=_order)
         labels = distinct_labels([r for _, _, r in runs])
@@ -91,7 +113,8 @@ def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict,
             names.setdefault(key, set()).add(_SEED.sub("", label).strip(", ") or str(rule))
         conf = {key: (next(iter(v)) if len(v) == 1 else min(v, key=value_sort_key))
                 for key, v in names.items()}
-        result[exp] = [(label, b, conf[key]) for label, (_, b, _), key in zip(labels, runs, keys)]
+        result[exp] = [(label, b, conf[key], _exclusion(rec, b))
+                       for label, (_, b, rec), key in zip(labels, runs, keys)]
     return result
 
 
@@ -115,11 +138,33 @@ def _order(item) -> tuple:
             value_sort_key(label))
 
 
-def _config_colours(confs: list[str]) -> list[str]:
-    """One colour per configuration (its seeds share it), in order of first appearance."""
-    order = list(dict.fromkeys(confs))
+def _config_colours(confs: list[str], excluded: list[bool] | None = None) -> list[str]:
+    """One colour per configuration (its seeds share it), in order of first appearance; the
+    runs kept out of the verdicts are grey (:data:`EXCLUDED_GREY`) and take no colour."""
+    excluded = excluded or [False] * len(confs)
+    order = list(dict.fromkeys(c for c, ex in zip(confs, excluded) if not ex))
     palette = dict(zip(order, _colours(len(order))))
-    return [palette[c] for c in confs]
+    return [EXCLUDED_GREY if ex else palette[c] for c, ex in zip(confs, excluded)]
+
+
+#: The runs kept out of the verdicts (as :mod:`neurocode.figures.dose`): grey, dotted, hollow
+#: crosses; never a configuration's colour, line or legend entry.
+EXCLUDED_GREY = "0.45"
+_EXCLUDED_LINE = {"color": EXCLUDED_GREY, "lw": 1.0, "ls": ":", "marker": "X", "ms": 5,
+                  "mfc": "none", "mec": EXCLUDED_GREY, "mew": 1.0}
+
+
+def _flags(runs, excluded) -> list[bool]:
+    return list(excluded) if excluded is not None else [False] * len(runs)
+
+
+def _plot(ax, x, y, colour, ex: bool, gid: str, **kw):
+    """A run's curve: its configuration's colour, or the excluded runs' grey look."""
+    if ex:
+        line, = ax.plot(x, y, zorder=2.5, **{**_EXCLUDED_LINE, "lw": kw.get("lw", 1.8) * 0.6})
+        line.set_gid(gid)
+        return line
+    return ax.plot(x, y, color=colour, **kw)[0]
 
 
 def _positive(v: Any) -> np.ndarray:
@@ -132,9 +177,9 @@ def _get(b: Mapping[str, Mapping[str, Any]], measure: str, key: str) -> Any:
     return b.get(measure, {}).get(key)
 
 
-def _fault_panel(ax, runs, colours) -> None:
+def _fault_panel(ax, runs, colours, excluded=None) -> None:
     ax.plot([0, 1], [1, 0], color="0.6", lw=1.2, ls=":", label="local code (theory)")
-    for (label, b), c in zip(runs, colours):
+    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
         f = b.get("fault")
         if not f:
             continue
@@ -143,9 +188,11 @@ def _fault_panel(ax, runs, colours) -> None:
             continue
         norm = lambda a: (np.asarray(a) - ch) / (a0 - ch)  # noqa: E731
         if "accuracy_random" in f:
-            ax.plot(f["fractions"], norm(f["accuracy_random"]), color=c, lw=1.8)
+            _plot(ax, f["fractions"], norm(f["accuracy_random"]), c, ex,
+                  f"excluded-fault-random-{i}", lw=1.8)
         if "accuracy_most_active" in f:
-            ax.plot(f["fractions"], norm(f["accuracy_most_active"]), color=c, lw=1.2, ls="--")
+            _plot(ax, f["fractions"], norm(f["accuracy_most_active"]), c, ex,
+                  f"excluded-fault-most-active-{i}", lw=1.2, ls="--")
     ax.set(xlabel="fraction of units silenced", ylabel="(accuracy - chance) / (intact - chance)",
            title="(a) fault tolerance", xlim=(0, 1), ylim=(-0.05, 1.05))
     ax.plot([], [], color="0.3", lw=1.8, label="random")
@@ -153,13 +200,13 @@ def _fault_panel(ax, runs, colours) -> None:
     ax.legend(fontsize="small", frameon=False, loc="lower left")
 
 
-def _willshaw_panel(ax, runs, colours) -> None:
-    for (label, b), c in zip(runs, colours):
+def _willshaw_panel(ax, runs, colours, excluded=None) -> None:
+    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
         w = b.get("willshaw")
         if not w:
             continue
-        ax.plot(w["loads"], w["error"], color=c, lw=1.8)
-        if "theory_error" in w:
+        _plot(ax, w["loads"], w["error"], c, ex, f"excluded-willshaw-{i}", lw=1.8)
+        if "theory_error" in w and not ex:
             ax.plot(w["loads"], w["theory_error"], color=c, lw=1.0, ls="--")
     tol = next((b["willshaw"]["tolerance"] for _, b in runs if "willshaw" in b), None)
     if tol is not None:
@@ -169,13 +216,14 @@ def _willshaw_panel(ax, runs, colours) -> None:
            title="(b) Willshaw memory (dashed: random k-of-N theory)")
 
 
-def _unions_panel(ax, runs, colours) -> None:
-    for (label, b), c in zip(runs, colours):
+def _unions_panel(ax, runs, colours, excluded=None) -> None:
+    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
         u = b.get("unions")
         if not u:
             continue
-        ax.plot(u["loads"], _positive(u["false_match"]), color=c, lw=1.8)
-        ax.plot(u["loads"], _positive(u["theory_false_match"]), color=c, lw=1.0, ls="--")
+        _plot(ax, u["loads"], _positive(u["false_match"]), c, ex, f"excluded-unions-{i}", lw=1.8)
+        if not ex:
+            ax.plot(u["loads"], _positive(u["theory_false_match"]), color=c, lw=1.0, ls="--")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set(xlabel="codes in the union M", ylabel="false-match probability",
@@ -184,10 +232,13 @@ def _unions_panel(ax, runs, colours) -> None:
     ax.set_ylim(max(lo, 1e-8), 2)
 
 
-def _decoding_panel(ax, runs, colours) -> None:
-    for (label, b), c in zip(runs, colours):
+def _decoding_panel(ax, runs, colours, excluded=None) -> None:
+    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
         d = b.get("decoding")
         if not d:
+            continue
+        if ex:
+            _plot(ax, d["m_values"], d["accuracy"], c, ex, f"excluded-decoding-{i}", lw=1.8)
             continue
         ax.plot(d["m_values"], d["accuracy"], color=c, lw=1.8, marker=".", ms=4)
         m90 = d.get("m90")
@@ -198,17 +249,24 @@ def _decoding_panel(ax, runs, colours) -> None:
            title="(d) decoding cost (▼: 90 % of full accuracy)")
 
 
-def _superposition_panel(ax, runs, colours) -> None:
+def _superposition_panel(ax, runs, colours, excluded=None) -> None:
     names = (("top2_accuracy", "both classes read (top-2)"), ("mean_lost_fraction", "units lost"),
              ("mean_spurious_fraction", "spurious units"))
     width = 0.8 / max(len(runs), 1)
     drawn = False
-    for i, ((label, b), c) in enumerate(zip(runs, colours)):
+    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
         s = b.get("superposition")
         if not s:
             continue
         vals = [s.get(k, np.nan) for k, _ in names]
-        ax.bar(np.arange(len(names)) + (i - (len(runs) - 1) / 2) * width, vals, width, color=c)
+        x = np.arange(len(names)) + (i - (len(runs) - 1) / 2) * width
+        if ex:  # hollow, hatched grey bars: in the panel, apart from every configuration
+            bars = ax.bar(x, vals, width, facecolor="none", edgecolor=EXCLUDED_GREY,
+                          hatch="xxx", linewidth=0.6)
+            for j, bar in enumerate(bars):
+                bar.set_gid(f"excluded-superposition-{i}-{j}")
+        else:
+            ax.bar(x, vals, width, color=c)
         drawn = True
     ax.set_xticks(np.arange(len(names)), [n for _, n in names], fontsize="small")
     ax.set(ylabel="fraction", ylim=(0, 1), title="(e) two images at once (pixel-wise max)")
@@ -216,12 +274,13 @@ def _superposition_panel(ax, runs, colours) -> None:
         ax.text(0.5, 0.5, "not measured (no image data)", ha="center", transform=ax.transAxes)
 
 
-def _summary_panel(ax, runs, colours, confs=None) -> None:
+def _summary_panel(ax, runs, colours, confs=None, excluded=None) -> None:
     series = (("fault AUC (random)", "fault", "auc_random", "o"),
               ("top-2 accuracy of pairs", "superposition", "top2_accuracy", "s"),
               ("m90 / N (decoding cost)", "decoding", "m_fraction_90", "^"),
               ("Jaccard between classes", "overlap", "jaccard_between", "D"))
     confs = list(confs) if confs is not None else [label for label, _ in runs]
+    flags = np.array(_flags(runs, excluded), dtype=bool)
     x = np.array([_get(b, "activity", "activity_ratio") or np.nan for _, b in runs], dtype=float)
     for name, measure, key, marker in series:
         y = np.array([_get(b, measure, key) if _get(b, measure, key) is not None else np.nan
@@ -231,15 +290,23 @@ def _summary_panel(ax, runs, colours, confs=None) -> None:
         # the grey line joins the configurations' means (seeds of one configuration share
         # its point), in order of activity
         pts = []
-        for conf in dict.fromkeys(confs):
-            sel = np.array([c == conf for c in confs]) & np.isfinite(x) & np.isfinite(y)
+        for conf in dict.fromkeys(confs):  # the runs kept out of the verdicts in no mean
+            sel = (np.array([c == conf for c in confs]) & np.isfinite(x) & np.isfinite(y)
+                   & ~flags)
             if sel.any():
                 pts.append((float(x[sel].mean()), float(y[sel].mean())))
         pts.sort()
         line, = ax.plot([p[0] for p in pts], [p[1] for p in pts], color="0.35", lw=0.8,
                         label=name, marker=marker, ms=0)
-        for xi, yi, c in zip(x, y, colours):
-            ax.plot([xi], [yi], marker=marker, color=c, ms=6, ls="none")
+        for xi, yi, c, ex in zip(x, y, colours, flags):
+            if not ex:
+                ax.plot([xi], [yi], marker=marker, color=c, ms=6, ls="none")
+        if flags.any():  # hollow grey markers of the series, one per excluded run
+            sel = flags & np.isfinite(x) & np.isfinite(y)
+            if sel.any():
+                pt, = ax.plot(x[sel], y[sel], ls="none", marker=marker, ms=6, mfc="none",
+                              mec=EXCLUDED_GREY, mew=1.1, zorder=2.5)
+                pt.set_gid(f"excluded-sumup-{key}")
         line.set_marker(marker)
         line.set_markersize(5)
         line.set_markerfacecolor("none")
@@ -255,7 +322,8 @@ def _summary_panel(ax, runs, colours, confs=None) -> None:
 
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set(xlabel="activity ratio (AVR / N)", ylabel="score", ylim=(-0.02, 1.02),
-           title="(f) sum-up against activity")
+           title="(f) sum-up against activity" + (" (hollow grey: excluded runs)"
+                                                  if flags.any() else ""))
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small", frameon=False)
     else:
@@ -269,36 +337,67 @@ def battery_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
     One colour per configuration (the runs that differ only in their seed share it), one
     legend entry per configuration, in order of its values (``k=4`` before ``k=16``)."""
     figs: dict[str, Figure] = {}
-    for experiment, triples in sorted(_measured(results_dir).items()):
-        runs = [(label, b) for label, b, _ in triples]
-        confs = [c for _, _, c in triples]
-        colours = _config_colours(confs)
+    for experiment, quads in sorted(_measured(results_dir).items()):
+        runs = [(label, b) for label, b, _, _ in quads]
+        confs = [c for _, _, c, _ in quads]
+        whys = [w for _, _, _, w in quads]
+        excluded = [bool(w) for w in whys]
+        colours = _config_colours(confs, excluded)
         fig = Figure(figsize=(16, 9.5), layout="constrained")
         axes = fig.subplots(2, 3)
-        _fault_panel(axes[0, 0], runs, colours)
-        _willshaw_panel(axes[0, 1], runs, colours)
-        _unions_panel(axes[0, 2], runs, colours)
-        _decoding_panel(axes[1, 0], runs, colours)
-        _superposition_panel(axes[1, 1], runs, colours)
-        _summary_panel(axes[1, 2], runs, colours, confs)
+        _fault_panel(axes[0, 0], runs, colours, excluded)
+        _willshaw_panel(axes[0, 1], runs, colours, excluded)
+        _unions_panel(axes[0, 2], runs, colours, excluded)
+        _decoding_panel(axes[1, 0], runs, colours, excluded)
+        _superposition_panel(axes[1, 1], runs, colours, excluded)
+        _summary_panel(axes[1, 2], runs, colours, confs, excluded)
+        for ax in axes.ravel():  # neighbouring titles never run into each other
+            ax.title.set_fontsize(10.5)
         n_units = {int(b["activity"]["n_units"]) for _, b in runs if "activity" in b}
         n_stim = {int(b["_meta"]["n_stimuli"]) for _, b in runs if "_meta" in b}
-        fig.suptitle(f"{experiment}: the code-property battery "
-                     f"(N = {'/'.join(f'{n:,}' for n in sorted(n_units))} units, "
-                     f"{'/'.join(f'{n:,}' for n in sorted(n_stim))} test stimuli)")
+        title = (f"{experiment}: the code-property battery "
+                 f"(N = {'/'.join(f'{n:,}' for n in sorted(n_units))} units, "
+                 f"{'/'.join(f'{n:,}' for n in sorted(n_stim))} test stimuli)")
+        reasons = sorted({_why_short(w) for w in whys if w})
+        if reasons:
+            n_ex = sum(excluded)
+            title += (f"\n{n_ex} run{'s' if n_ex != 1 else ''} kept out of the verdicts "
+                      f"({', '.join(reasons)}): dotted grey, hollow markers, hatched bars")
+        fig.suptitle(title)
         handles = []
         for conf in dict.fromkeys(confs):
-            members = [b for (_, b), c in zip(runs, confs) if c == conf and "activity" in b]
+            members = [b for (_, b), c, ex in zip(runs, confs, excluded)
+                       if c == conf and "activity" in b and not ex]
             if not members:
                 continue
             avr = float(np.mean([b["activity"]["avr"] for b in members]))
             seeds = f"{len(members)} seeds, " if len(members) > 1 else ""
-            handles.append(Line2D([], [], color=colours[confs.index(conf)], lw=2.2,
+            first = next(i for i, (c, ex) in enumerate(zip(confs, excluded))
+                         if c == conf and not ex)
+            handles.append(Line2D([], [], color=colours[first], lw=2.2,
                                   label=f"{conf}  ({seeds}AVR {avr:.3g})"))
+        if any(excluded):
+            handles.append(Line2D([], [], label=_excluded_label(confs, whys), **_EXCLUDED_LINE))
         fig.legend(handles=handles, loc="outside right upper", frameon=False,
                    title="configuration")
         figs[f"{experiment}_battery"] = fig
     return figs
+
+
+def _why_short(why: str) -> str:
+    return "silent code" if why.startswith("silent") else "did not learn"
+
+
+def _excluded_label(confs: list[str], whys: list[str]) -> str:
+    """The excluded runs' one legend entry: how many, why, and their configurations."""
+    out = [(c, w) for c, w in zip(confs, whys) if w]
+    reasons = sorted({_why_short(w) for _, w in out})
+    lines = [f"excluded from the verdicts ({len(out)} run{'s' if len(out) != 1 else ''}: "
+             f"{', '.join(reasons)})"]
+    for conf in dict.fromkeys(c for c, _ in out):
+        n = sum(1 for c, _ in out if c == conf)
+        lines.append(f"  {conf}" + (f" ({n} seeds)" if n > 1 else ""))
+    return "\n".join(lines)
 
 
 def theory_figure(n_units: int = 1024, random_state: int = 0) -> Figure:

@@ -22,7 +22,7 @@ from typing import Any
 
 __all__ = ["OKABE_ITO", "TOL_MUTED", "RULE_STYLES", "RuleStyle", "rule_style", "rule_colour",
            "rule_marker", "format_number", "param_label", "param_name", "run_legend",
-           "value_sort_key", "sort_by_value", "AXIS_LABELS", "RANK_COLOURS",
+           "value_sort_key", "sort_by_value", "AXIS_LABELS", "RECON_LABELS", "RANK_COLOURS",
            "CODE_TYPE_SHADES"]
 
 #: Okabe & Ito (2008): blue, orange, bluish green, vermillion, reddish purple, sky blue,
@@ -193,6 +193,23 @@ AXIS_LABELS = {
     "union_size": "codes superposed in the union M",
     "observed": "fraction of units observed m / N",
     "norm_accuracy": "(accuracy - chance) / (intact - chance)",
+}
+
+#: What each stored reconstruction quantity is, in the words every figure and table uses
+#: (three quantities on three scales: never just "reconstruction error"):
+#:
+#: * ``recon_error`` (the autoencoder's curves and final value, the article's reading): the
+#:   reconstruction clipped to [0, 1], it and the image rounded to integers 0..255, the squared
+#:   difference averaged over pixels and images;
+#: * ``loss_recon`` (the autoencoder's loss term): per image, the squared error summed over its
+#:   784 pixels on [0, 1], averaged over images (``784 x`` a per-pixel MSE on [0, 1]);
+#: * ``recon_mse`` (every generative rule, :mod:`neurocode.runner`): the squared error of
+#:   ``decode(encode(x))`` averaged over features and stimuli, on the rule's input scale (MNIST
+#:   pixels on [0, 1], centred or not), neither clipped nor quantised.
+RECON_LABELS = {
+    "recon_error": "mean squared error per pixel, 0-255 scale, after quantisation",
+    "loss_recon": "summed squared error per image, pixels on [0, 1]",
+    "recon_mse": "mean squared error per pixel, [0, 1] scale, not quantised",
 }
 
 #: Rank colours of the table, best first: ColorBrewer YlGnBu (sequential, colour-blind safe).

@@ -5,6 +5,15 @@ Drawn from stored results only (:func:`neurocode.results.load_results`), over ev
 run that ``neurocode measure`` gave a battery; other runs are skipped, and a property no run
 measured draws an empty panel that says so.
 
+Runs the ledger keeps out of every verdict (:func:`neurocode.design.exclusion`: a silent code,
+or a supervised run that did not learn, e.g. the FC net at lambda = 2.7e-3 on a short budget)
+stay visible but apart, as in :mod:`neurocode.figures.dose`: in ``summary_properties`` hollow
+grey crosses at each run's own values (no configuration mean, error bar, family line or
+per-configuration legend entry; one legend entry, ``excluded from the verdicts (n runs: did
+not learn)``, that names their configurations); in the ``detail_*`` figures each run's own
+curve, dotted grey with hollow grey crosses; in ``summary_table`` a grey row of their own,
+each configuration with its reason shortened, and in no cell or count above it.
+
 Figures (:func:`summary_figures`; :func:`draw_summary_figures` writes them as PNG and SVG):
 
 * ``summary_properties``: the article's sum-up, one panel per property against the activity
@@ -68,9 +77,18 @@ Figures (:func:`summary_figures`; :func:`draw_summary_figures` writes them as PN
   units observed (theory: ``P(m)`` above with the run's ``N`` and mean ``k``).
 
 * ``summary_table``: rows the properties, columns local / sparse / dense (runs grouped by
-  :attr:`RunResult.code_type`, every run one value, seeds included); each cell the median,
-  ``[min - max]`` and the number of runs; cells coloured by rank within the row (darkest
-  best), with each row's better direction in its name. :func:`table_stats` returns the numbers.
+  :attr:`RunResult.code_type`, every run one value, seeds included, excluded runs left out);
+  each cell the median, ``[min - max]`` and the number of runs. Cells are coloured by
+  **tiers** within the row (darkest best; :func:`colour_tiers`), never by bare rank: the
+  row's seed spread ``s`` is the widest range (max - min) of the property over the seeds of
+  one configuration (a level of :func:`neurocode.design.families`: one experiment, rule, N
+  and config but for its seed; :func:`seed_spreads`), and, the medians in order, a new tier
+  starts only where a median lies more than ``s`` from the one before. So two cells whose
+  medians differ by less than what seeds alone produce always share a colour; a row whose
+  medians all lie within ``s`` (or that has no configuration of two seeds) is not coloured.
+  Fixed-edge bins were not used: an edge can split two values as close as one likes. Each row
+  names its better direction and its ``s`` with the configuration that sets it.
+  :func:`table_stats` returns the numbers.
 
 Colours and markers per rule: :mod:`neurocode.figures.style`.
 """
@@ -80,6 +98,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -89,6 +109,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from neurocode.design import exclusion, families
 from neurocode.figures.article import save_figures
 from neurocode.figures.style import (
     AXIS_LABELS,
@@ -101,8 +122,9 @@ from neurocode.figures.style import (
 from neurocode.metrics.activity import DENSE_MIN_RATIO, LOCAL_MAX_AVR
 from neurocode.results import CODE_TYPES, RunResult, load_results
 
-__all__ = ["summary_figures", "draw_summary_figures", "table_stats", "PROPERTIES",
-           "REFERENCE_N", "UNION_M", "FAN_OUT", "theory_capacity_bits", "theory_fault_auc",
+__all__ = ["summary_figures", "draw_summary_figures", "table_stats", "seed_spreads",
+           "colour_tiers", "excluded_runs", "SeedSpread", "PROPERTIES", "REFERENCE_N",
+           "UNION_M", "FAN_OUT", "theory_capacity_bits", "theory_fault_auc",
            "theory_union_false_match", "theory_m_fraction_90", "false_match_at"]
 
 #: Units of the random k-of-N codes whose closed forms are drawn (the article's FC layer).
@@ -339,6 +361,83 @@ def _measured(runs: Sequence[RunResult]) -> list[RunResult]:
 
 
 # --------------------------------------------------------------------------------------------
+# Runs kept out of the verdicts
+# --------------------------------------------------------------------------------------------
+
+#: The grey of the excluded runs (as :mod:`neurocode.figures.dose`).
+_EXCLUDED = "0.45"
+#: Their look: hollow grey crosses, never a rule's colour or marker.
+_EXCLUDED_STYLE = {"ls": "none", "marker": "X", "ms": 8, "mfc": "none", "mec": _EXCLUDED,
+                   "mew": 1.2, "color": _EXCLUDED}
+
+
+def excluded_runs(runs: Sequence[RunResult]) -> tuple[list[RunResult], list[tuple[RunResult, str]]]:
+    """``(kept, excluded)``: the runs the verdicts use, and the others with the reason
+    (:func:`neurocode.design.exclusion`: a silent code, or a supervised run that did not
+    learn), in the order of ``runs``."""
+    kept, out = [], []
+    for r in runs:
+        why = exclusion(r)
+        if why:
+            out.append((r, why))
+        else:
+            kept.append(r)
+    return kept, out
+
+
+def _why_short(why: str) -> str:
+    return "silent code" if why.startswith("silent") else "did not learn"
+
+
+def _excluded_configs(excluded: Sequence[tuple[RunResult, str]]) -> list[tuple[str, list[tuple[RunResult, str]]]]:
+    """The excluded runs by configuration (they differ only in their seed), in the order of
+    the kept configurations (rule, then N, then activity): ``[(legend, [(run, why), ...])]``."""
+    by: dict[tuple, list[tuple[RunResult, str]]] = {}
+    for r, why in excluded:
+        by.setdefault((r.experiment, r.rule, _config_key(r)), []).append((r, why))
+    order = {name: i for i, name in enumerate(RULE_STYLES)}
+
+    def key(item):
+        r = item[0][0]
+        a = float(np.nanmean([x.activity_ratio for x, _ in item]))
+        return (order.get(r.rule, len(order)), r.rule, r.n_units, value_sort_key(r.experiment),
+                a if math.isfinite(a) else math.inf)
+
+    return [(_legend(items[0][0]), items) for items in sorted(by.values(), key=key)]
+
+
+def _excluded_legend(excluded: Sequence[tuple[RunResult, str]]) -> str:
+    """The excluded runs' one legend entry: how many, why, and which configurations."""
+    whys = sorted({_why_short(w) for _, w in excluded})
+    head = (f"excluded from the verdicts ({len(excluded)} run"
+            f"{'s' if len(excluded) != 1 else ''}: {', '.join(whys)})")
+    confs = [f"  {name}" + (f" ({len(items)} seeds)" if len(items) > 1 else "")
+             for name, items in _excluded_configs(excluded)]
+    return "\n".join([head] + confs)
+
+
+def _excluded_handle(label: str) -> Line2D:
+    return Line2D([], [], label=label, **_EXCLUDED_STYLE)
+
+
+def _reason_cell(items: Sequence[tuple[RunResult, str]]) -> str:
+    """A configuration's excluded runs in a table cell, the reason shortened:
+    ``did not learn: accuracy 0.212 – 0.359`` over ``(needs >= 0.544 – 0.553)``."""
+    whys = [w for _, w in items]
+    if all(w.startswith("did not learn") for w in whys):
+        acc = [float(r.final["accuracy"]) for r, _ in items]
+        need = sorted({m.group(1) for w in whys for m in [re.search(r"< ([0-9.eE+-]+)", w)] if m},
+                      key=float)
+        lo, hi = min(acc), max(acc)
+        span = _fmt(lo) if lo == hi else f"{_fmt(lo)} – {_fmt(hi)}"
+        if not need:
+            return f"did not learn: accuracy {span}"
+        needs = need[0] if len(need) == 1 else f"{need[0]} – {need[-1]}"
+        return f"did not learn: accuracy {span}\n(needs >= {needs})"
+    return "; ".join(sorted({_why_short(w) for w in whys}))
+
+
+# --------------------------------------------------------------------------------------------
 # The sum-up figure
 # --------------------------------------------------------------------------------------------
 
@@ -403,7 +502,8 @@ _LEGEND_LOC = {"capacity": "lower center", "fault": "lower right", "unions": "lo
 
 
 def _sumup_panel(ax, prop: Property, groups: Sequence[_Group], n_values: Sequence[int],
-                 xlim: tuple[float, float]) -> None:
+                 xlim: tuple[float, float],
+                 excluded: Sequence[tuple[RunResult, str]] = ()) -> None:
     ax.set_xscale("log")
     ax.set_xlim(*xlim)
     if prop.yscale == "log":
@@ -427,6 +527,15 @@ def _sumup_panel(ax, prop: Property, groups: Sequence[_Group], n_values: Sequenc
         if len(pts) > 1:
             pts.sort()
             ax.plot(*zip(*pts), color=rule_style(rule).colour, lw=0.7, alpha=0.6, zorder=2)
+    # runs kept out of the verdicts: hollow grey crosses at their own values, one per run, in
+    # no configuration's mean, line or legend entry
+    ex = [(float(r.activity_ratio), prop.value(r)) for r, _ in excluded]
+    ex = [(x, y) for x, y in ex if math.isfinite(x) and x > 0 and math.isfinite(y)
+          and (prop.yscale != "log" or y > 0)]
+    if ex:
+        line, = ax.plot(*zip(*ex), zorder=5, label="_nolegend_", **_EXCLUDED_STYLE)
+        line.set_gid(f"excluded-{prop.key}")
+        drawn += len(ex)
     if drawn:
         for xs_, ys_, kw in _theory_curves(prop, n_values):
             ok = np.isfinite(ys_) & ((ys_ > 0) if prop.yscale == "log" else True)
@@ -455,7 +564,9 @@ def _legend_handles(groups: Sequence[_Group]) -> list[Line2D]:
                    ms=7, label=g.legend) for g in groups]
 
 
-def _sumup_figure(groups: Sequence[_Group], runs: Sequence[RunResult]) -> Figure:
+def _sumup_figure(groups: Sequence[_Group], runs: Sequence[RunResult],
+                  excluded: Sequence[tuple[RunResult, str]] = ()) -> Figure:
+    """``runs``: every measured run drawn, the excluded ones included (they share the axes)."""
     n_values = sorted({int(r.n_units) for r in runs if math.isfinite(r.n_units)})
     xs = np.array([r.activity_ratio for r in runs], float)
     xs = xs[np.isfinite(xs) & (xs > 0)]  # silent codes (a = 0) have no place on a log axis
@@ -464,12 +575,21 @@ def _sumup_figure(groups: Sequence[_Group], runs: Sequence[RunResult]) -> Figure
     fig = Figure(figsize=(19, 9.5), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
     for ax, prop in zip(axes, PROPERTIES):
-        _sumup_panel(ax, prop, groups, n_values, (lo, hi))
-    fig.legend(handles=_legend_handles(groups), loc="outside right upper", frameon=False,
+        _sumup_panel(ax, prop, groups, n_values, (lo, hi), excluded)
+    handles = _legend_handles(groups)
+    if excluded:
+        handles.append(_excluded_handle(_excluded_legend(excluded)))
+    fig.legend(handles=handles, loc="outside right upper", frameon=False,
                title="rule and parameter", fontsize=8)
-    fig.suptitle(f"Code properties against the activity ratio: {len(runs)} measured runs of "
-                 f"{len({g.rule for g in groups})} rules (markers; mean ± sd over seeds) and "
-                 f"random k-of-N codes, N = {REFERENCE_N} (grey)")
+    n_kept = sum(len(g.runs) for g in groups)
+    title = (f"Code properties against the activity ratio: {n_kept} measured runs of "
+             f"{len({g.rule for g in groups})} rules (markers; mean ± sd over seeds) and "
+             f"random k-of-N codes, N = {REFERENCE_N} (grey)")
+    if excluded:
+        title += (f"\n{len(excluded)} more run{'s' if len(excluded) != 1 else ''} kept out of "
+                  f"the verdicts ({', '.join(sorted({_why_short(w) for _, w in excluded}))}): "
+                  f"hollow grey crosses, one per run, at their own values")
+    fig.suptitle(title)
     return fig
 
 
@@ -564,11 +684,40 @@ DETAILS = (
 )
 
 
-def _detail_figure(d: _Detail, groups: Sequence[_Group]) -> Figure:
+def _panel_type(code_type: str) -> str:
+    """The panel (table column) of a code type: a silent or unknown code goes with local."""
+    return code_type if code_type in CODE_TYPES else "local"
+
+
+def _detail_excluded(ax, d: _Detail, runs: Sequence[tuple[RunResult, str]], panel: str) -> int:
+    """Each excluded run's own curve (never a mean with another run), dotted grey with hollow
+    grey crosses; one legend entry for them all. The number of curves drawn."""
+    n = 0
+    for i, (r, _) in enumerate(runs):
+        x, y = r.get(d.x_key), d.y_fn(r)
+        if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.size
+                and x.shape == y.shape):
+            continue
+        x = np.asarray(x, float) / (r.n_units if d.x_scale_by_n else 1.0)
+        y = np.asarray(y, float)
+        yy = np.where(y > 0, y, np.nan) if d.yscale == "log" else y
+        line, = ax.plot(x, yy, lw=1.0, zorder=2.5, label="_nolegend_",
+                        **{**_EXCLUDED_STYLE, "ls": ":", "ms": 5})
+        line.set_gid(f"excluded-{d.measure}-{panel}-{i}")
+        n += 1
+    if n:
+        ax.plot([], [], label=_excluded_legend(runs).split("\n")[0],
+                **{**_EXCLUDED_STYLE, "ls": ":", "lw": 1.0})
+    return n
+
+
+def _detail_figure(d: _Detail, groups: Sequence[_Group],
+                   excluded: Sequence[tuple[RunResult, str]] = ()) -> Figure:
     fig = Figure(figsize=(17, 5.6), layout="constrained")
     axes = fig.subplots(1, 3, sharey=True)
     for ax, ctype in zip(axes, CODE_TYPES):
-        members = [g for g in groups if (g.code_type if g.code_type in CODE_TYPES else "local") == ctype]
+        members = [g for g in groups if _panel_type(g.code_type) == ctype]
+        ex = [(r, w) for r, w in excluded if _panel_type(r.code_type) == ctype]
         n_style: dict[str, int] = {}
         drawn = 0
         theory_drawn = False
@@ -611,6 +760,8 @@ def _detail_figure(d: _Detail, groups: Sequence[_Group]) -> Figure:
             ax.set_ylim(-0.03, 1.2)
         if d.stem == "detail_decoding" and theory_drawn:
             ax.lines[-1].set_label("random k-of-N: sees 1 of k units")
+        n_ex = _detail_excluded(ax, d, ex, ctype)
+        drawn += n_ex
         if not drawn:
             ax.text(0.5, 0.5, f"no {ctype} run measured {d.measure}", ha="center", va="center",
                     transform=ax.transAxes, color="0.4")
@@ -619,17 +770,23 @@ def _detail_figure(d: _Detail, groups: Sequence[_Group]) -> Figure:
             ax.set_yscale("log")
             lo = ax.get_ylim()[0]
             ax.set_ylim(max(lo, 1e-6), 1.5)
-        ax.set_title(f"{ctype} codes ({len(members)} configuration{'s' if len(members) != 1 else ''})",
-                     fontsize=10)
+        title = f"{ctype} codes ({len(members)} configuration{'s' if len(members) != 1 else ''}"
+        if ex:
+            title += f"; {len(ex)} excluded run{'s' if len(ex) != 1 else ''}, grey"
+        ax.set_title(title + ")", fontsize=10)
         ax.set_xlabel(d.xlabel)
         if ax is axes[0]:
             ax.set_ylabel(d.ylabel)
         ax.tick_params(labelleft=True)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, frameon=False, loc="best")
-    fig.suptitle(f"{d.title} (colour and marker: rule; line style and "
-                 f"marker fill: its parameters; "
-                 f"grey: theory)")
+    title = (f"{d.title} (colour and marker: rule; line style and marker fill: its "
+             f"parameters; grey lines without markers: theory)")
+    if excluded:
+        title += ("\ndotted grey lines with hollow grey crosses: runs kept out of the verdicts "
+                  f"({', '.join(sorted({_why_short(w) for _, w in excluded}))}), one curve per "
+                  "run")
+    fig.suptitle(title)
     return fig
 
 
@@ -640,8 +797,9 @@ def _detail_figure(d: _Detail, groups: Sequence[_Group]) -> Figure:
 
 def table_stats(runs: Sequence[RunResult]) -> dict[str, dict[str, dict[str, float]]]:
     """``{property key: {code type: {median, min, max, n}}}`` over every measured run with a
-    finite value of the property (each run one value; seeds counted as runs)."""
-    runs = _measured(runs)
+    finite value of the property (each run one value; seeds counted as runs), the runs kept
+    out of the verdicts (:func:`excluded_runs`) left out."""
+    runs, _ = excluded_runs(_measured(runs))
     out: dict[str, dict[str, dict[str, float]]] = {}
     for prop in PROPERTIES:
         row: dict[str, dict[str, float]] = {}
@@ -655,6 +813,66 @@ def table_stats(runs: Sequence[RunResult]) -> dict[str, dict[str, dict[str, floa
     return out
 
 
+@dataclass(frozen=True)
+class SeedSpread:
+    """How far the seeds of one configuration spread a property: the widest range
+    (max - min over its seeds) of any configuration with two or more seeds."""
+
+    spread: float          # NaN when no configuration has two seeds with the property
+    n_configs: int         # configurations with two or more seeds
+    widest: str            # the configuration with the widest range, in words
+
+    @property
+    def defined(self) -> bool:
+        return math.isfinite(self.spread)
+
+
+def seed_spreads(runs: Sequence[RunResult]) -> dict[str, SeedSpread]:
+    """``{property key: SeedSpread}`` over the measured runs kept in the verdicts. A
+    configuration is a level of :func:`neurocode.design.families` (one experiment, one rule,
+    one N, one config but for its seed); its range is ``max - min`` of the property over its
+    seeds."""
+    kept, _ = excluded_runs(_measured(runs))
+    fams = families(kept)
+    out: dict[str, SeedSpread] = {}
+    for prop in PROPERTIES:
+        best, n, where = float("nan"), 0, ""
+        for fam in fams:
+            for lv in fam.levels:
+                v = np.array([prop.value(r) for r in lv.runs], float)
+                v = v[np.isfinite(v)]
+                if v.size < 2:
+                    continue
+                n += 1
+                span = float(v.max() - v.min())
+                if not span <= best:  # NaN at first
+                    best = span
+                    where = f"{_legend(lv.runs[0])} ({fam.experiment})"
+        out[prop.key] = SeedSpread(best, n, where)
+    return out
+
+
+def colour_tiers(medians: Mapping[str, float], spread: float,
+                 better: str | None) -> dict[str, int]:
+    """The colour tier of each cell of a row, ``0`` the best: the medians in order (best
+    first), a new tier only where a median lies more than ``spread`` from the one before.
+    So two cells whose medians differ by no more than ``spread`` always share a tier (sorted,
+    every step between them is at most their difference). ``{}`` (no colour) when the row is
+    descriptive, the spread is unknown, or every cell shares one tier."""
+    if better is None or not (isinstance(spread, (int, float)) and math.isfinite(spread)):
+        return {}
+    items = sorted(((c, float(m)) for c, m in medians.items() if math.isfinite(m)),
+                   key=lambda cm: cm[1], reverse=(better == "higher"))
+    tiers: dict[str, int] = {}
+    tier, prev = 0, None
+    for c, m in items:
+        if prev is not None and abs(m - prev) > spread:
+            tier += 1
+        tiers[c] = tier
+        prev = m
+    return tiers if tier > 0 else {}
+
+
 def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
@@ -666,44 +884,94 @@ def format_cell(s: Mapping[str, float] | None) -> str:
     return f"{_fmt(s['median'])}\n[{_fmt(s['min'])} – {_fmt(s['max'])}], n = {s['n']}"
 
 
-def _ranks(row: dict[str, dict[str, float]], better: str | None) -> dict[str, int]:
-    if better is None:
-        return {}
-    items = sorted(row.items(), key=lambda kv: kv[1]["median"], reverse=(better == "higher"))
-    return {ctype: i for i, (ctype, _) in enumerate(items)}
+#: The excluded row's grey (background) and its text.
+_EXCLUDED_ROW = "#e6e6e6"
+_EXCLUDED_TEXT = "0.3"
+
+
+def _excluded_cells(excluded: Sequence[tuple[RunResult, str]]) -> dict[str, str]:
+    """The excluded row: per column, each configuration and why it is out, shortened."""
+    cells: dict[str, list[str]] = {}
+    for name, items in _excluded_configs(excluded):
+        r = items[0][0]
+        kind = _panel_type(r.code_type)
+        note = "" if r.code_type == kind else f", {r.code_type} code"
+        runs = f"{len(items)} run{'s' if len(items) != 1 else ''}"
+        cells.setdefault(kind, []).append(f"{name} ({runs}{note})\n{_reason_cell(items)}")
+    return {c: "\n".join(v) for c, v in cells.items()}
 
 
 def _table_figure(runs: Sequence[RunResult]) -> Figure:
-    stats = table_stats(runs)
-    fig = Figure(figsize=(13, 7.5), layout="constrained")
+    measured = _measured(runs)
+    kept, excluded = excluded_runs(measured)
+    stats = table_stats(measured)
+    spreads = seed_spreads(measured)
+    ex_cells = _excluded_cells(excluded)
+    ex_lines = max((t.count("\n") + 1 for t in ex_cells.values()), default=0)
+    fig = Figure(figsize=(13, 8.6 + (0.35 * ex_lines if excluded else 0)), layout="constrained")
     ax = fig.subplots()
     ax.set_axis_off()
     rows, colours, row_labels = [], [], []
     for prop in PROPERTIES:
         row = stats[prop.key]
-        ranks = _ranks(row, prop.better)
+        sp = spreads[prop.key]
+        tiers = colour_tiers({c: v["median"] for c, v in row.items()}, sp.spread, prop.better)
         rows.append([format_cell(row.get(c)) for c in CODE_TYPES])
-        colours.append([RANK_COLOURS[min(ranks[c], len(RANK_COLOURS) - 1)] if c in ranks else "#ffffff"
-                        for c in CODE_TYPES])
+        colours.append([RANK_COLOURS[min(tiers[c], len(RANK_COLOURS) - 1)] if c in tiers
+                        else "#ffffff" for c in CODE_TYPES])
         arrow = {"higher": "↑ higher is better", "lower": "↓ lower is better"}.get(
             prop.better, "descriptive (not ranked)")
-        row_labels.append(f"{prop.title}\n{prop.ylabel}\n{arrow}")
-    n_by_type = {c: sum(1 for r in _measured(runs) if r.code_type == c) for c in CODE_TYPES}
+        if not sp.defined:
+            spread = "seed spread unknown (no configuration has 2 seeds)"
+            if prop.better:
+                arrow += ", not ranked"
+        else:
+            spread = f"seed spread s = {_fmt(sp.spread)} (widest: {sp.widest})"
+            if prop.better and not tiers and len(row) > 1:
+                arrow += ", not ranked: medians within s"
+        row_labels.append(f"{prop.title}\n{prop.ylabel}\n{arrow}\n{spread}")
+    if excluded:
+        rows.append([ex_cells.get(c, "") for c in CODE_TYPES])
+        colours.append([_EXCLUDED_ROW] * len(CODE_TYPES))
+        row_labels.append(f"excluded from the verdicts: {len(excluded)} run"
+                          f"{'s' if len(excluded) != 1 else ''}\n(in no cell above; shown "
+                          f"as grey crosses\nin the other figures)")
+    n_by_type = {c: sum(1 for r in kept if r.code_type == c) for c in CODE_TYPES}
     table = ax.table(cellText=rows, cellColours=colours, rowLabels=row_labels,
                      colLabels=[f"{c} codes ({n_by_type[c]} runs)" for c in CODE_TYPES],
                      cellLoc="center", rowLoc="right", loc="center")
     table.auto_set_font_size(False)
     table.set_fontsize(8.5)
-    table.scale(1.0, 3.6)
-    for (r, c), cell in table.get_celld().items():
+    table.scale(1.0, 4.4)
+    cells = table.get_celld()
+    n_rows = len(rows)
+    for (r, c), cell in cells.items():
         if r > 0 and c >= 0 and np.allclose(cell.get_facecolor()[:3], to_rgb(RANK_COLOURS[0])):
             cell.get_text().set_color("white")
         if r == 0:
             cell.get_text().set_fontweight("bold")
-    ax.set_title("The sum-up, measured: median [min – max] over the runs of each code type\n"
-                 "cell colour: rank within its row, darkest best (ColorBrewer YlGnBu); "
-                 "white: not ranked or no data",
-                 fontsize=11)
+        if excluded and r == n_rows:
+            cell.get_text().set_color(_EXCLUDED_TEXT)
+            cell.get_text().set_fontstyle("italic")
+            cell.set_facecolor(_EXCLUDED_ROW)
+    if excluded and ex_lines > 3:  # the excluded row grows with the configurations it lists
+        h = cells[(1, 0)].get_height()
+        for (r, c), cell in cells.items():
+            if r == n_rows:
+                cell.set_height(h * ex_lines / 3)
+    fig.suptitle("The sum-up, measured: median [min – max] over the runs of each code type",
+                 fontsize=12)
+    caption = ("Cell colour: tier within its row, darkest best (ColorBrewer YlGnBu). The row's "
+               "medians in order, a new tier starts only where a median differs from the next "
+               "by more than s, the row's seed spread (the widest max - min of the property "
+               "over the seeds of one configuration, i.e. one experiment, rule, N and config "
+               "but for its seed), so no two cells closer than what seeds alone produce get "
+               "different colours. White: descriptive, every median within s, or no data.")
+    if excluded:
+        caption += (" Grey row: runs kept out of the verdicts (neurocode.design.exclusion), in "
+                    "no cell and in no count above.")
+    fig.supxlabel("\n".join(textwrap.wrap(caption, 170)), fontsize=8.5, color="0.25",
+                  ha="left", x=0.01)
     return fig
 
 
@@ -718,10 +986,11 @@ def summary_figures(runs: Sequence[RunResult]) -> dict[str, Figure]:
     runs = _measured(runs)
     if not runs:
         return {}
-    groups = _groups(runs)
-    figs = {"summary_properties": _sumup_figure(groups, runs)}
+    kept, excluded = excluded_runs(runs)
+    groups = _groups(kept)
+    figs = {"summary_properties": _sumup_figure(groups, runs, excluded)}
     for d in DETAILS:
-        figs[d.stem] = _detail_figure(d, groups)
+        figs[d.stem] = _detail_figure(d, groups, excluded)
     figs["summary_table"] = _table_figure(runs)
     return figs
 
