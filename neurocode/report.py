@@ -58,8 +58,10 @@ _CAPTIONS = {
     "battery": "the code-property battery of the experiment's runs",
     "fields": "receptive fields",
     "summary_properties": "each property of the battery against the activity ratio, one "
-                          "point per run, coloured by rule",
-    "summary_table": "the battery's main numbers for every measured run",
+                          "marker per configuration (its seeds' mean and standard deviation), coloured by rule; "
+                          "runs that did not learn as grey crosses",
+    "summary_table": "the battery's main numbers by code type, coloured only where tiers "
+                     "differ by more than the seed spread; runs that did not learn in a grey row",
     "detail_capacity": "associative capacity against activity, with Willshaw's closed form",
     "detail_fault": "readout accuracy against the fraction of silenced units",
     "detail_interference": "false matches against unions and class overlap, with theory",

@@ -222,7 +222,7 @@ def test_claim4_cnn_not_below_fc_or_one_seed():
 
 def _ae(decoder, l1, acc, recon, curve, seed=0):
     return _run(C.AE, "exp_ae", seed=seed,
-                final={"accuracy": acc, "avr": 100.0, "n_units": 3136.0, "recon_mse": recon},
+                final={"accuracy": acc, "avr": 100.0, "n_units": 3136.0, "recon_error": recon},
                 curves={"accuracy": np.asarray(curve, dtype=float)}, decoder=decoder, l1=l1)
 
 
