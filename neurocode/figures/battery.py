@@ -405,7 +405,7 @@ def theory_figure(n_units: int = 1024, random_state: int = 0) -> Figure:
     from neurocode.metrics.capacity import capacity_vs_k
     from neurocode.metrics.fault import kofn_survival
     from neurocode.metrics.interference import union_false_match
-    from neurocode.models.binary import random_codes
+    from neurocode.random_codes import random_codes
 
     N = int(n_units)
     fig = Figure(figsize=(16, 4.8), layout="constrained")

@@ -158,7 +158,7 @@ def activity(codes: np.ndarray, threshold: float = 0.0) -> dict[str, float | str
 
     Examples
     --------
-    >>> from neurocode.models.binary import random_codes
+    >>> from neurocode.random_codes import random_codes
     >>> out = activity(random_codes(1000, 64, 4, random_state=0))
     >>> print(out["avr"], out["treves_rolls"], out["code_type"])
     4.0 0.0625 sparse

@@ -37,11 +37,11 @@ incremental over the loads (patterns ``M_prev .. M-1`` are added to the same mem
 whole capacity curve costs one storage pass. Threshold recall with ``theta`` = the cue's
 activity fires unit ``j`` iff ``W_ij = 1`` for every active cue unit ``i`` (``s_j = sum_i c_i
 W_ij >= sum_i c_i``), so a recall is the bitwise AND of the cue's rows of ``W``: the same codes
-as :func:`neurocode.models.memory.willshaw_recall` in threshold mode, reading ``N/8`` bytes per
+as :func:`neurocode.memories.willshaw_recall` in threshold mode, reading ``N/8`` bytes per
 active cue unit. (The :class:`~neurocode.models.memory.Willshaw` rule keeps ``W`` as one byte
 per synapse and its patterns dense: 16 MB and 400 MB for 4,096 units and 100,000 patterns.)
-The Hopfield measures use :func:`neurocode.models.memory.hebbian_couplings` (incremental too) and
-:func:`~neurocode.models.memory.hopfield_run`.
+The Hopfield measures use :func:`neurocode.memories.hebbian_couplings` (incremental too) and
+:func:`~neurocode.memories.hopfield_run`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from neurocode.metrics._validate import check_codes
-from neurocode.models.memory import check_binary, hebbian_couplings, hopfield_run
+from neurocode.memories import check_binary, hebbian_couplings, hopfield_run
 
 __all__ = [
     "AGS_CAPACITY",
@@ -653,7 +653,7 @@ def willshaw_curve(patterns: Any, n_units: int, loads: Any = None, targets: Any 
 
     Examples
     --------
-    >>> from neurocode.models.binary import random_code_indices
+    >>> from neurocode.random_codes import random_code_indices
     >>> idx = random_code_indices(2000, 256, 8, random_state=0)
     >>> out = willshaw_curve(idx, 256, loads=[100, 500, 2000], stop_after=None)
     >>> print(out["spurious"][0] < out["spurious"][-1])
@@ -952,7 +952,7 @@ def associative_capacity(patterns: Any, loads: Any = None, memory: str = "willsh
 
     ``memory="hopfield"``: Hopfield net (Hopfield 1982), couplings ``T = (1/N) sum_mu xi^mu
     xi^mu^T`` of ``xi = 2x - 1``, zero diagonal, run from ``s = 2c - 1`` by
-    :func:`~neurocode.models.memory.hopfield_run` (``update``, at most ``max_sweeps`` sweeps);
+    :func:`~neurocode.memories.hopfield_run` (``update``, at most ``max_sweeps`` sweeps);
     ``r = [s > 0]`` and ``error = 1 - m`` with the overlap ``m = (1/N) sum_i (2r_i - 1)(2x_i -
     1)`` (so ``error = 2 (spurious + missed) / N``, twice the fraction of wrong units). Random
     unbiased patterns are retrieved up to ``M ~ 0.138 N`` (Amit, Gutfreund & Sompolinsky
@@ -1048,7 +1048,7 @@ def associative_capacity(patterns: Any, loads: Any = None, memory: str = "willsh
 
     Examples
     --------
-    >>> from neurocode.models.binary import random_codes
+    >>> from neurocode.random_codes import random_codes
     >>> X = random_codes(3000, 256, 8, random_state=0)
     >>> out = associative_capacity(X, loads=[250, 500, 1000, 2000, 3000], n_probe=100)
     >>> print(500 < out["capacity"] < 3000)
@@ -1119,7 +1119,7 @@ class _RandomFeed:
         self.n_units, self.k, self.auto, self.rng = N, k, auto, rng
 
     def _draw(self, m: int) -> _Patterns:
-        from neurocode.models.binary import random_code_indices
+        from neurocode.random_codes import random_code_indices
 
         idx = random_code_indices(m, self.n_units, self.k, self.rng)
         return _Patterns(np.arange(m + 1, dtype=np.int64) * self.k, idx.ravel(), self.n_units)

@@ -326,7 +326,7 @@ def active_synapses(codes: np.ndarray, fan_out: Any, threshold: float = 0.0) -> 
 
     Examples
     --------
-    >>> from neurocode.models.binary import random_codes
+    >>> from neurocode.random_codes import random_codes
     >>> out = active_synapses(random_codes(100, 784, 5, random_state=0), fan_out=10)
     >>> print(out["active_synapses_mean"], out["dense_synapses"])
     50.0 7840.0

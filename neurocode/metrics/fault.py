@@ -456,7 +456,7 @@ def memory_fault_tolerance(
     >>> print(res["quality"].tolist())
     [1.0, 1.0]
     """
-    from neurocode.models.memory import check_binary
+    from neurocode.memories import check_binary
 
     if not isinstance(memory_rule, CodingRule):
         raise ValueError(f"memory_rule must be a fitted CodingRule, got {type(memory_rule).__name__}")
@@ -599,7 +599,7 @@ def kofn_survival(
 
     Examples
     --------
-    >>> from neurocode.models.binary import random_codes
+    >>> from neurocode.random_codes import random_codes
     >>> codes = random_codes(2000, 100, 10, random_state=0)
     >>> res = kofn_survival(codes, 3, fractions=[0.5], n_draws=20)
     >>> print(round(float(res["survival"][0]), 2), round(float(res["theory_survival"][0]), 2))

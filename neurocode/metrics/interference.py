@@ -470,7 +470,7 @@ def union_false_match(codes: Any, loads: Any = None, theta: int | None = None,
     Examples
     --------
     >>> import numpy as np
-    >>> from neurocode.models.binary import random_codes
+    >>> from neurocode.random_codes import random_codes
     >>> codes = random_codes(2000, 1024, 20, random_state=0)
     >>> out = union_false_match(codes, loads=[100, 150])  # full match of all 20 units
     >>> print(np.round(out["theory_false_match"], 3))
