@@ -40,7 +40,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from neurocode import stats
-from neurocode.design import MIN_LEARNED_FRACTION, Family, Level, families
+from neurocode.design import MIN_LEARNED_FRACTION, Family, Level, _finite, families
 from neurocode.metrics.activity import DENSE_MIN_RATIO
 from neurocode.metrics.capacity import log2_binomial
 from neurocode.results import RunResult
@@ -233,13 +233,6 @@ class Claim:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-def _finite(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
 
 def _f(x: Any) -> float:
     try:
