@@ -397,7 +397,7 @@ def test_claim11_judges_the_detector_support_and_only_shows_redundancy():
     assert _ev(11, runs).verdict == "not tested"
 
 
-def test_every_verdict_word_is_known():
+def test_smoke_every_claim_evaluates_on_mixed_runs():
     runs = (_fc_grid([(0.0, 150, 0.98), (1e-4, 5.0, 0.975)])
             + _family("fault.auc_random", lambda a: a))
     for _, v in evaluate_all(runs):
