@@ -78,7 +78,7 @@ def _writable(out: Path) -> bool:
 
 
 def _sweep(specs, args: argparse.Namespace, out: Path) -> int:
-    from neurocode.runner import run_sweep
+    from neurocode.sweep import run_sweep
 
     print(f"{len(specs)} run(s) of {specs[0].experiment} -> {out}", flush=True)
     try:

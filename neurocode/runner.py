@@ -179,9 +179,3 @@ def describe(final: dict[str, float]) -> str:
     parts += [f"{k}={final[k]:.3f}" for k in ("recon_error", "recon_mse") if k in final]
     return " ".join(parts)
 
-
-def run_sweep(specs: list[RunSpec], out_dir: str | Path, **kwargs: Any):
-    """Run a sweep: see :func:`neurocode.sweep.run_sweep`."""
-    from neurocode.sweep import run_sweep as _run_sweep
-
-    return _run_sweep(specs, out_dir, **kwargs)
