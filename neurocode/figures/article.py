@@ -31,6 +31,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from neurocode import article as _article
 from neurocode.figures.style import RECON_LABELS
 from neurocode.store import RunRecord, iter_runs
 
@@ -56,35 +57,11 @@ RECON_HEADER = "recon error (mean squared error per pixel, 0-255 scale, after qu
 # What the article reports
 # --------------------------------------------------------------------------------------------
 
-#: The article's table for the fully connected net (N = 784, 20000 iterations):
-#: lambda -> (test accuracy, AVR).
-ARTICLE_FC_POINTS: dict[float, tuple[float, float]] = {
-    0.0: (0.9792, 156.3),
-    1e-5: (0.9743, 5.41),
-    5e-5: (0.9696, 3.23),
-    1e-4: (0.9666, 2.58),
-    5e-4: (0.9509, 2.16),
-    1e-3: (0.9419, 1.67),
-    2.7e-3: (0.8909, 1.97),
-}
-
-
-@dataclass(frozen=True)
-class ArticleReference:
-    """A number the article states in its text, without the full (accuracy, AVR) point."""
-
-    label: str
-    avr: float
-    l1: float | None = None  # None: the article does not say which lambda
-    accuracy: float | None = None  # None: not reported (never invented here)
-
-
-#: The CNN (N = 39200) AVRs the article states in its text: only the AVR is reported
-#: ("an AVR of 146.2 instead of 10932", accuracy "very close to" the FC net's).
-ARTICLE_CNN_REFERENCES: tuple[ArticleReference, ...] = (
-    ArticleReference(label="article λ=0", avr=10932.0, l1=0.0),
-    ArticleReference(label="article sparse run (λ not stated)", avr=146.2, l1=None),
-)
+# the article's numbers live in neurocode.article; the names here are kept for the figures
+# and for code that imported them from this module
+ARTICLE_FC_POINTS = _article.FC_POINTS
+ArticleReference = _article.ArticleReference
+ARTICLE_CNN_REFERENCES = _article.CNN_REFERENCES
 
 ARTICLE_LABEL = "article (2016)"
 
