@@ -1,6 +1,7 @@
 """Shared test set-up: point the loader at the project's MNIST copy and never download."""
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,34 @@ def one_blas_thread():
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+@contextmanager
+def rules_registered(*classes):
+    """Register rule ``classes`` in neurocode's registry for a block, then restore it: a rule
+    registered before keeps its entry, one added here is removed."""
+    from neurocode import rules
+
+    saved = {c.name: rules._REGISTRY.get(c.name) for c in classes}
+    for c in classes:
+        rules.register(c)
+    try:
+        yield
+    finally:
+        for name, cls in saved.items():
+            if cls is None:
+                rules._REGISTRY.pop(name, None)
+            else:
+                rules._REGISTRY[name] = cls
+
+
+def registered_fixture(*classes, autouse: bool = False):
+    """A fixture that keeps ``classes`` registered while a test runs (``registered =
+    registered_fixture(MyRule)`` in a test module; ``autouse=True`` for every test of it)."""
+
+    @pytest.fixture(autouse=autouse)
+    def registered():
+        with rules_registered(*classes):
+            yield
+
+    return registered

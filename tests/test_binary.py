@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import needs_mnist
-from neurocode import rules
+from conftest import needs_mnist, registered_fixture
 from neurocode.models.binary import KofN, preset_k, random_code_indices, random_codes, top_k_codes
 from neurocode.params import ParamError
 from neurocode.testing import check_rule
@@ -15,13 +14,7 @@ from neurocode.testing import check_rule
 stats = pytest.importorskip("scipy.stats")
 
 
-@pytest.fixture(autouse=True)
-def registered():
-    was = rules._REGISTRY.get(KofN.name)
-    rules.register(KofN)
-    yield
-    if was is None:
-        rules._REGISTRY.pop(KofN.name, None)
+registered = registered_fixture(KofN, autouse=True)
 
 
 def _usage_pvalues(codes: np.ndarray, k: int) -> tuple[float, float]:

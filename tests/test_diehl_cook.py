@@ -9,9 +9,8 @@ import doctest
 
 import numpy as np
 import pytest
-from conftest import mnist_available
+from conftest import mnist_available, registered_fixture
 
-from neurocode import rules
 from neurocode.metrics.readout import fit_readout
 from neurocode.models import diehl_cook as dc_module
 from neurocode.models.diehl_cook import DiehlCook
@@ -29,13 +28,7 @@ P = Protocol()
 pytestmark = pytest.mark.filterwarnings(r"ignore:'\w+' (argument is )?deprecated")
 
 
-@pytest.fixture(autouse=True)
-def registered():
-    was = rules._REGISTRY.get(DiehlCook.name)
-    rules.register(DiehlCook)
-    yield
-    if was is None:
-        rules._REGISTRY.pop(DiehlCook.name, None)
+registered = registered_fixture(DiehlCook, autouse=True)
 
 
 def images(n, offset=0):

@@ -3,19 +3,13 @@
 import numpy as np
 import pytest
 
-from neurocode import rules
 from neurocode.data.bars import bars_to_images, make_bars, single_bars
 from neurocode.models.foldiak import Foldiak, settle
 from neurocode.testing import check_rule
+from conftest import registered_fixture
 
 
-@pytest.fixture
-def registered():
-    was = rules._REGISTRY.get(Foldiak.name)
-    rules.register(Foldiak)
-    yield
-    if was is None:
-        rules._REGISTRY.pop(Foldiak.name, None)
+registered = registered_fixture(Foldiak)
 
 
 def _sigmoid(z):

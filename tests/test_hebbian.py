@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import needs_mnist
+from conftest import needs_mnist, registered_fixture
 from scipy.linalg import subspace_angles
 
-from neurocode import rules
 from neurocode.models.hebbian import Oja, Sanger, learning_rate, oja_update, sanger_update
 from neurocode.params import ParamError
 from neurocode.rules import TrainingFailed
@@ -14,14 +13,7 @@ from neurocode.testing import check_rule
 EIGS = np.array([5.0, 3.0, 2.0, 1.0, 0.5, 0.3, 0.2, 0.1])
 
 
-@pytest.fixture(autouse=True)
-def registered():
-    added = [c for c in (Oja, Sanger) if c.name not in rules._REGISTRY]
-    for c in (Oja, Sanger):
-        rules.register(c)
-    yield
-    for c in added:
-        rules._REGISTRY.pop(c.name)
+registered = registered_fixture(Oja, Sanger, autouse=True)
 
 
 def gaussian(n=4000, seed=0, offset=0.0):

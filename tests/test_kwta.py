@@ -3,20 +3,13 @@
 import numpy as np
 import pytest
 
-from conftest import needs_mnist
-from neurocode import rules
+from conftest import needs_mnist, registered_fixture
 from neurocode.models.kwta import KWTA, k_winners
 from neurocode.params import ParamError
 from neurocode.testing import check_rule
 
 
-@pytest.fixture
-def registered():
-    was = rules._REGISTRY.get(KWTA.name)
-    rules.register(KWTA)
-    yield
-    if was is None:
-        rules._REGISTRY.pop(KWTA.name, None)
+registered = registered_fixture(KWTA)
 
 
 def _data(n=300, d=24, seed=0):

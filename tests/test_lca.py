@@ -5,10 +5,9 @@ import doctest
 import numpy as np
 import pytest
 import torch
-from conftest import needs_mnist
+from conftest import needs_mnist, registered_fixture
 from sklearn.decomposition import sparse_encode
 
-from neurocode import rules
 from neurocode.models import lca as lca_module
 from neurocode.models.lca import LCA, lca_objective
 from neurocode.params import ParamError
@@ -17,13 +16,7 @@ from neurocode.testing import check_rule
 LAM = 0.1  # = scikit-learn's alpha for sparse_encode(algorithm="lasso_cd")
 
 
-@pytest.fixture(autouse=True)
-def registered():
-    was = rules._REGISTRY.get(LCA.name)
-    rules.register(LCA)
-    yield
-    if was is None:
-        rules._REGISTRY.pop(LCA.name, None)
+registered = registered_fixture(LCA, autouse=True)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from neurocode import rules
 from neurocode.models.binary import random_codes
 from neurocode.models.memory import (
     Hopfield, Willshaw, hebbian_couplings, hopfield_energy, hopfield_run, overlap, willshaw_recall,
@@ -15,17 +14,10 @@ from neurocode.models.memory import (
 )
 from neurocode.rules import NotFittedError
 from neurocode.testing import check_rule
+from conftest import registered_fixture
 
 
-@pytest.fixture(autouse=True)
-def registered():
-    was = {c.name: rules._REGISTRY.get(c.name) for c in (Willshaw, Hopfield)}
-    for c in (Willshaw, Hopfield):
-        rules.register(c)
-    yield
-    for name, cls in was.items():
-        if cls is None:
-            rules._REGISTRY.pop(name, None)
+registered = registered_fixture(Willshaw, Hopfield, autouse=True)
 
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")

@@ -7,6 +7,7 @@ from neurocode import rules
 from neurocode.params import Param
 from neurocode.rules import CodingRule, NotFittedError, get_rule, register
 from neurocode.testing import check_rule
+from conftest import registered_fixture
 
 
 class Projection(CodingRule):
@@ -36,11 +37,7 @@ class Projection(CodingRule):
         return codes
 
 
-@pytest.fixture
-def registered():
-    register(Projection)
-    yield
-    rules._REGISTRY.pop(Projection.name)
+registered = registered_fixture(Projection)
 
 
 def test_a_correct_rule_passes_the_suite(registered):

@@ -15,19 +15,14 @@ from neurocode.metrics.fields import localisation_index
 from neurocode.models import sailnet as sailnet_module
 from neurocode.models.sailnet import SAILnet, spike_counts
 from neurocode.testing import check_rule
+from conftest import registered_fixture
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 P = 0.05
 
 
-@pytest.fixture(autouse=True)
-def registered():
-    was = rules._REGISTRY.get(SAILnet.name)
-    rules.register(SAILnet)
-    yield
-    if was is None:
-        rules._REGISTRY.pop(SAILnet.name, None)
+registered = registered_fixture(SAILnet, autouse=True)
 
 
 def mean_offdiag_correlation(Y):
