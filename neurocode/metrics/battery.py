@@ -23,6 +23,16 @@
                     observe, ``support_*``) and active synapses per stimulus (:mod:`~.decoding`)
 ``parallel``        synchronous against asynchronous updates, for rules that have both
                     (:mod:`~.parallel`)
+``sync_async``      the same for any code: its binarised codes stored in a covariance-rule
+                    memory at half the capacity for random codes of their activity, recalled
+                    from half cues by synchronous and by asynchronous threshold dynamics
+                    (:func:`~.parallel.code_sync_async_difference`)
+``compute``         measured time per stimulus of the encoder plus the readout (dense and
+                    event-driven), in units of a fixed reference product (:mod:`~.compute`)
+
+``measures`` picks a subset (the stimuli drawn are the same, so a subset measured later
+matches the rest); a battery stored before a measure existed gets it with
+:func:`missing_measures` and ``write_battery(..., merge=True)``.
 
 Measures that need labels are skipped for unlabelled data; each measure's result is a dict
 of scalars and 1-D curves (see each function's docstring for its definition). The readout is
@@ -32,17 +42,25 @@ trained once on intact codes of the training split and never retrained.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from neurocode.data.prepare import Dataset
 from neurocode.rules import CodingRule
 
-__all__ = ["run_battery", "encode_all", "MEASURES"]
+__all__ = ["run_battery", "encode_all", "missing_measures", "MEASURES"]
 
 MEASURES = ("activity", "representation", "willshaw", "hopfield", "fault", "superposition",
-            "unions", "overlap", "decoding", "parallel")
+            "unions", "overlap", "decoding", "parallel", "sync_async", "compute")
+
+
+def missing_measures(battery: dict[str, Any]) -> list[str]:
+    """The measures of :data:`MEASURES` a stored battery lacks (those it skipped as not
+    applicable, e.g. labelled measures on unlabelled data, are not missing); ``[]`` for no
+    battery at all means measure everything, so callers test ``not battery`` first."""
+    skipped = str(battery.get("_meta", {}).get("skipped", "")).split(",")
+    return [m for m in MEASURES if m not in battery and m not in skipped]
 
 
 def encode_all(rule: CodingRule, X: np.ndarray, chunk: int = 1000) -> np.ndarray:
@@ -64,19 +82,27 @@ def run_battery(
     max_code_values: int = 50_000_000,
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
+    measures: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run every measure on ``rule`` (fitted) with ``data``; returns ``{measure: results}``.
 
     Codes of up to ``max_stimuli`` test stimuli are measured, fewer when the rule is so wide
     that more would exceed ``max_code_values`` code entries (a 39,200-unit code keeps about
     1,275 stimuli). ``results["_meta"]`` records what was used: stimuli, units, seconds per
-    measure, and the readout kind.
+    measure, the readout kind, and the measures skipped as not applicable. ``measures``: run
+    only these (default: all of :data:`MEASURES`).
     """
-    from neurocode.metrics import (activity, capacity, covariance, decoding, fault, interference,
-                                   parallel)
+    from neurocode.metrics import (activity, capacity, compute, covariance, decoding, fault,
+                                   interference, parallel)
     from neurocode.metrics.readout import fit_readout
 
     say = progress or (lambda msg: None)
+    wanted = set(MEASURES if measures is None else measures)
+    unknown = sorted(wanted - set(MEASURES))
+    if unknown:
+        raise ValueError(f"unknown measure(s) {', '.join(unknown)}; the battery has "
+                         f"{', '.join(MEASURES)}")
+    skipped: list[str] = []
     rng = np.random.default_rng(random_state)
     n_units = rule.n_units
     limit = max(100, min(max_stimuli, max_code_values // max(n_units, 1)))
@@ -92,6 +118,8 @@ def run_battery(
     seconds: dict[str, float] = {}
 
     def timed(name: str, fn: Callable[[], dict[str, Any]]) -> None:
+        if name not in wanted:
+            return
         say(name)
         t = time.perf_counter()
         out[name] = fn()
@@ -116,15 +144,17 @@ def run_battery(
     if 0 < k_mean < n_units:
         timed("hopfield", lambda: covariance.sparse_hopfield_capacity(
             binary_te, tolerance=tolerance, random_state=random_state))
-    else:   # a silent or an always-on binarised code carries nothing for a memory to store
+    elif "hopfield" in wanted:  # a silent or an always-on code carries nothing to store
         out["hopfield"] = {"capacity": float("nan"), "k_mean": k_mean, "n_units": float(n_units),
                            "not_measured": 1.0}
     timed("unions", lambda: interference.union_false_match(binary_te, random_state=random_state))
     readout = None
-    if labelled:
+    needs_readout = {"fault", "superposition", "compute"}
+    if labelled and wanted & needs_readout:
         t = time.perf_counter()
         readout = fit_readout(rule, X_tr, y_tr, random_state=random_state, codes=codes_tr)
         seconds["readout"] = time.perf_counter() - t
+    if labelled:
         timed("fault", lambda: fault.fault_tolerance(
             rule, readout, X_te, y_te, random_state=random_state, threshold=threshold))
         if data.image_shape is not None:
@@ -136,11 +166,20 @@ def run_battery(
             **decoding.readout_support(codes_tr, y_tr, codes_te, y_te, random_state=random_state),
             **decoding.active_synapses(codes_te, fan_out=int(len(np.unique(y_tr))),
                                        threshold=threshold)})
+        timed("compute", lambda: compute.compute_cost(
+            rule, readout, X_te, codes=codes_te, threshold=threshold, random_state=random_state))
+    else:
+        skipped += ["fault", "superposition", "overlap", "decoding", "compute"]
+    if labelled and data.image_shape is None:
+        skipped.append("superposition")
     timed("parallel", lambda: parallel.sync_async_difference(rule, X_te, random_state=random_state))
+    timed("sync_async", lambda: parallel.code_sync_async_difference(
+        binary_te, random_state=random_state))
     out["_meta"] = {
         "n_stimuli": float(len(X_te)), "n_units": float(n_units), "threshold": float(threshold),
         "labelled": float(labelled), "random_state": float(random_state),
         "readout": readout.kind if readout is not None else "none",
+        "skipped": ",".join(m for m in skipped if m in wanted),
         **{f"seconds_{k}": v for k, v in seconds.items()},
     }
     return out
