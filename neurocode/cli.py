@@ -1,4 +1,4 @@
-"""The ``neurocode`` command.
+"""The ``neurocode`` command: argparse and printing over :mod:`neurocode.api`.
 
 Exit codes: 0 success; 1 a run failed or an input (data set, run file) is missing or corrupt;
 2 a malformed config or command line (nothing was run); 130 interrupted (finished runs kept).
@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -27,136 +28,26 @@ def _err(msg: str) -> None:
     print(f"neurocode: error: {msg}", file=sys.stderr)
 
 
-def _check_run_options(args: argparse.Namespace) -> None:
-    from neurocode import config as cfgmod
-    from neurocode.runner import tensorboard_available
+def _opts(args: argparse.Namespace) -> Any:
+    from neurocode.api import RunOptions
 
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise cfgmod.ConfigError("--device cuda: no CUDA device is available to torch here; "
-                                     "use --device cpu")
-    if args.tensorboard and not tensorboard_available():
-        raise cfgmod.ConfigError("--tensorboard needs the tensorboard package: "
-                                 "pip install 'neurocode[tensorboard]'")
-    if args.workers is not None and args.workers < 1:
-        raise cfgmod.ConfigError(f"--workers must be >= 1, got {args.workers}")
-    if args.scheduler and args.executor != "dask":
-        raise cfgmod.ConfigError("--scheduler is an address for --executor dask")
-    if args.executor == "dask":
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise cfgmod.ConfigError("--executor dask needs Dask distributed: "
-                                     "pip install 'neurocode[dask]'") from None
-
-
-def _check_data(specs) -> None:
-    """Fail on missing or damaged data before anything trains (downloads, where allowed,
-    are cached for the runs)."""
-    from neurocode.data import DATASETS, load_mnist
-
-    for ds, dd in sorted({(s.get("data.dataset"), s.get("data.data_dir")) for s in specs},
-                         key=str):
-        if ds in DATASETS:
-            for split in ("train", "test"):
-                load_mnist(ds, split=split, data_dir=dd)
-
-
-def _writable(out: Path) -> bool:
-    try:  # a folder we cannot write to fails here, before anything trains
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        _err(f"cannot write run files to {out}: {exc.strerror or exc}. "
-             f"Choose another --out folder")
-        return False
-    return True
-
-
-def _sweep(specs, args: argparse.Namespace, out: Path) -> int:
-    from neurocode.sweep import run_sweep
-
-    print(f"{len(specs)} run(s) of {specs[0].experiment} -> {out}", flush=True)
-    try:
-        summary = run_sweep(specs, args.out, executor=args.executor, workers=args.workers,
-                            scheduler=args.scheduler, device=args.device, progress=None,
-                            tensorboard_dir=args.tensorboard, vectorize=args.vectorize)
-    except KeyboardInterrupt:
-        _err(f"interrupted; finished runs are kept under {out}. "
-             f"Run the same command again to resume: complete runs are skipped.")
-        raise
-    for line in summary.lines():
-        print(line)
-    return EXIT_FAILED if summary.failed else EXIT_OK
+    return RunOptions(device=args.device, executor=args.executor, workers=args.workers,
+                      scheduler=args.scheduler, tensorboard=args.tensorboard,
+                      vectorize=args.vectorize, data_dir=args.data_dir)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from neurocode import api
     from neurocode import config as cfgmod
-    from neurocode.suite import is_suite
 
-    raw = cfgmod.load_yaml(args.config)
     overrides = cfgmod.parse_set(args.set)
     if args.seed is not None:
         overrides["seed"] = args.seed
-    if is_suite(raw):
-        return _run_suite(raw, overrides, args)
-    if args.data_dir is not None:
-        overrides["data.data_dir"] = args.data_dir
-    specs = cfgmod.resolve(raw, overrides)
-    _check_run_options(args)
-    _check_data(specs)
-    out = Path(args.out) / specs[0].experiment
-    if not _writable(out):
-        return EXIT_FAILED
     try:
-        return _sweep(specs, args, out)
+        failed = api.run(args.config, out=args.out, overrides=overrides, opts=_opts(args),
+                         err=_err)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-
-
-def _run_suite(raw: dict, overrides: dict, args: argparse.Namespace) -> int:
-    """Run every part of a suite, then measure its runs (see :mod:`neurocode.suite`)."""
-    import time
-
-    from neurocode.runner import run_path
-    from neurocode.suite import resolve_suite
-
-    if args.data_dir is not None:
-        for p in raw.get("parts") or []:  # every part's data from that folder
-            if isinstance(p, dict):
-                p.setdefault("set", {})
-                if isinstance(p["set"], dict):
-                    p["set"]["data.data_dir"] = args.data_dir
-    suite = resolve_suite(raw, args.config, overrides)
-    _check_run_options(args)
-    _check_data([s for p in suite.parts for s in p.specs])
-    for part in suite.parts:
-        if not _writable(Path(args.out) / part.name):
-            return EXIT_FAILED
-    print(f"suite {suite.name} (budget {suite.budget}): {len(suite.parts)} experiment(s), "
-          f"{suite.n_runs} run(s) -> {args.out}", flush=True)
-    failed = 0
-    t0 = time.perf_counter()
-    try:
-        for i, part in enumerate(suite.parts, 1):
-            print(f"== [{i}/{len(suite.parts)}] {part.name} "
-                  f"({time.perf_counter() - t0:.0f} s into the suite)", flush=True)
-            failed += _sweep(part.specs, args, Path(args.out) / part.name) != EXIT_OK
-            if part.measure is not None:
-                paths = [run_path(args.out, s) for s in part.specs]
-                failed += _measure_pool(paths, threshold=float(part.measure["threshold"]),
-                                        max_stimuli=int(part.measure["max_stimuli"]),
-                                        data_dir=args.data_dir, workers=args.workers) > 0
-    except KeyboardInterrupt:
-        _err(f"suite interrupted; finished runs and batteries are kept under {args.out}. "
-             f"Run the same command again to resume.")
-        return EXIT_INTERRUPTED
-    print(f"suite {suite.name} finished in {time.perf_counter() - t0:.0f} s"
-          + (f"; {failed} part(s) had failures (see above)" if failed else ""), flush=True)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -188,6 +79,7 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
+    from neurocode import api
     from neurocode.config import ConfigError
 
     if not (args.threshold >= 0 and args.threshold < float("inf")):
@@ -200,129 +92,12 @@ def cmd_measure(args: argparse.Namespace) -> int:
         _err("interrupted; rerun the same command to resume")
         return EXIT_INTERRUPTED
     try:
-        failed = _measure_paths(paths, threshold=args.threshold, max_stimuli=args.max_stimuli,
-                                seed=args.seed, force=args.force, data_dir=args.data_dir)
+        failed = api.measure_files(paths, threshold=args.threshold,
+                                   max_stimuli=args.max_stimuli, seed=args.seed,
+                                   force=args.force, data_dir=args.data_dir, err=_err)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def _measure_one(path: Path, threshold: float, max_stimuli: int, data_dir: str | None) -> int:
-    """One run's battery in a worker process (one torch thread), its output kept short."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    with threadpool_limits(1):  # one BLAS thread per process: the processes share the cores
-        return _measure_paths([path], threshold=threshold, max_stimuli=max_stimuli,
-                              seed=None, force=False, data_dir=data_dir, quiet_skips=True,
-                              steps=False)
-
-
-def _measure_pool(paths: list[Path], *, threshold: float, max_stimuli: int,
-                  data_dir: str | None, workers: int | None) -> int:
-    """Measure the unmeasured complete runs among ``paths``, on ``workers`` processes (one
-    per core by default); the number that failed."""
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-    import multiprocessing
-
-    from neurocode.store import read_battery, run_status
-    from neurocode.sweep import default_workers
-
-    todo = [p for p in paths if run_status(p, verify=False) == "complete" and not read_battery(p)]
-    workers = min(workers or default_workers(), len(todo))
-    if workers <= 1:
-        return _measure_paths(todo, threshold=threshold, max_stimuli=max_stimuli, seed=None,
-                              force=False, data_dir=data_dir, quiet_skips=True)
-    print(f"measuring {len(todo)} run(s) on {workers} processes", flush=True)
-    failed = 0
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = {p: pool.submit(_measure_one, p, threshold, max_stimuli, data_dir) for p in todo}
-        for p, fut in futures.items():
-            try:
-                failed += fut.result()
-            except BrokenProcessPool:
-                _err(f"{p}: the measuring process died; its file is unchanged. Run the same "
-                     f"command again to measure it")
-                failed += 1
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return failed
-
-
-def _measure_paths(paths: list[Path], *, threshold: float, max_stimuli: int, seed: int | None,
-                   force: bool, data_dir: str | None, quiet_skips: bool = False,
-                   steps: bool = True) -> int:
-    """Run the battery on each complete run file that has none (every one with ``force``);
-    the number of files that could not be measured. Raises KeyboardInterrupt (after saying
-    so) when interrupted: the file being measured is unchanged."""
-    from neurocode.data.prepare import load_data
-    from neurocode.metrics.battery import run_battery
-    from neurocode.rules import load_rule
-    from neurocode.store import StoreError, read_battery, read_run, run_status, write_battery
-
-    failed = 0
-    for path in paths:
-        status = run_status(path)
-        if status in ("missing", "corrupt"):
-            if quiet_skips and status == "missing":
-                continue  # a suite's run that failed before writing: reported by the sweep
-            _err(f"{path}: {status} run file, not measured; rerun its config to rebuild it")
-            failed += 1
-            continue
-        if status != "complete":
-            if not quiet_skips:
-                print(f"{path}: skipped (status {status}: only complete runs are measured)")
-            continue
-        if read_battery(path) and not force:
-            if not quiet_skips:
-                print(f"{path}: already measured, skipped (--force measures again)")
-            continue
-        try:
-            rec = read_run(path)
-            rule = load_rule(path)
-        except (StoreError, ValueError) as exc:
-            _err(f"{path}: cannot measure: {exc}")
-            failed += 1
-            continue
-        run_seed = int(rec.attrs.get("seed", 0))
-        data_cfg = dict(rec.config["data"])
-        if data_dir is not None:
-            data_cfg["data_dir"] = data_dir
-        data = load_data(data_cfg, seed=run_seed)  # the run's own data
-        if steps:
-            print(f"{path}: measuring {rule.name} ({rule.n_units} units)", flush=True)
-        try:
-            results = run_battery(rule, data, threshold=threshold, max_stimuli=max_stimuli,
-                                  random_state=run_seed if seed is None else seed,
-                                  progress=(lambda m: print(f"  {m}", flush=True)) if steps
-                                  else None)
-        except KeyboardInterrupt:
-            _err(f"interrupted while measuring {path}; its file is unchanged. "
-                 f"Rerun the same command to resume")
-            raise
-        except Exception as exc:  # one rule's failure does not stop the others
-            _err(f"{path}: the battery failed: {type(exc).__name__}: {exc}")
-            failed += 1
-            continue
-        write_battery(path, results)
-        act = results["activity"]
-        parts = [f"code {act.get('code_type', '?')}", f"AVR {act['avr']:.2f}",
-                 f"activity ratio {act['activity_ratio']:.4f}"]
-        if "fault" in results and "auc_random" in results["fault"]:
-            parts.append(f"fault AUC {results['fault']['auc_random']:.3f}")
-        if "capacity" in results.get("willshaw", {}):
-            parts.append(f"Willshaw M* {results['willshaw']['capacity']:.0f}")
-        meta = results["_meta"]
-        total = sum(v for k, v in meta.items() if k.startswith("seconds_"))
-        print(f"{'  ' if steps else f'{path.parent.name}/{path.name}: measured, '}"
-              f"{', '.join(parts)} ({total:.0f} s)" + (f" -> {path}:battery/" if steps else ""),
-              flush=True)
-    return failed
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -386,13 +161,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from neurocode.figures import draw_all
+    from neurocode import api
 
     if not Path(args.results).is_dir():
         _err(f"{args.results}: no such results folder (the --out folder of `neurocode run`)")
         return EXIT_FAILED
-    paths = draw_all(args.results, args.out, theory=args.theory, fields=args.fields,
-                     theory_units=args.theory_units)
+    paths = api.figures(args.results, args.out, theory=args.theory, fields=args.fields,
+                        theory_units=args.theory_units)
     if not paths:
         _err(f"nothing to draw: {args.results} holds no complete run with learning curves "
              f"or a battery; run an experiment, then `neurocode measure {args.results}`")
@@ -403,12 +178,13 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from neurocode.report import ReportError, summary_line, write_report
+    from neurocode import api
+    from neurocode.report import ReportError, summary_line
 
     verdicts: list = []
     try:
-        html_path, md_path = write_report(args.results, args.out, figures_dir=args.figures,
-                                          verdicts=verdicts)
+        html_path, md_path = api.report(args.results, args.out, figures_dir=args.figures,
+                                        verdicts=verdicts)
     except ReportError as exc:
         _err(str(exc))
         return EXIT_FAILED

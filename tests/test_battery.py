@@ -187,3 +187,48 @@ def test_readout_from_given_codes_equals_one_that_encodes():
     np.testing.assert_array_equal(b.predict(data.X_test), a.predict(data.X_test))
     with pytest.raises(ValueError, match="rows"):
         fit_readout(rule, data.X_train, data.y_train, codes=rule.encode(data.X_train[:5]))
+
+
+def test_a_subset_of_measures_draws_the_same_stimuli_as_the_whole_battery():
+    data = _image_data(200, 150)
+    rule = get_rule("kofn", n_units=64, k=6, random_state=0).fit(data.X_train)
+    whole = run_battery(rule, data, max_stimuli=120, random_state=3)
+    part = run_battery(rule, data, max_stimuli=120, random_state=3, measures=["unions", "overlap"])
+    assert set(part) == {"unions", "overlap", "_meta"}
+    for m in ("unions", "overlap"):
+        for k, v in whole[m].items():
+            np.testing.assert_array_equal(np.asarray(part[m][k]), np.asarray(v), err_msg=k)
+    with pytest.raises(ValueError, match="unknown measure.*nope"):
+        run_battery(rule, data, measures=["nope"])
+
+
+@needs_mnist
+def test_measure_adds_the_measures_an_older_battery_lacks_and_keeps_the_rest(tmp_path, capsys):
+    """A battery written before a measure existed gets just that measure, on the same stimuli
+    and settings; what it held is kept bit for bit, and a second pass does nothing."""
+    from neurocode.metrics.battery import missing_measures
+
+    assert main(["run", str(_config(tmp_path)), "--out", str(tmp_path / "out")]) == 0
+    f = sorted((tmp_path / "out" / "tiny").glob("*.h5"))[0]
+    assert main(["measure", str(f), "--max-stimuli", "110", "--seed", "7"]) == 0
+    full = read_battery(f)
+    assert missing_measures(full) == []
+    old = {k: v for k, v in full.items() if k not in ("compute", "sync_async")}
+    write_battery(f, old)                     # as a battery from before those two existed
+    assert missing_measures(read_battery(f)) == ["sync_async", "compute"]
+    capsys.readouterr()
+    assert main(["measure", str(f)]) == 0
+    assert "adding sync_async, compute" in capsys.readouterr().out
+    new = read_battery(f)
+    assert set(new) == set(full)
+    for m in old:
+        if m == "_meta":
+            continue
+        for k, v in old[m].items():
+            np.testing.assert_array_equal(np.asarray(new[m][k]), np.asarray(v), err_msg=f"{m}.{k}")
+    assert new["_meta"]["n_stimuli"] == 110 and new["_meta"]["random_state"] == 7
+    # the same stimuli and seed as the first battery: the recall measure is reproduced exactly
+    for k, v in full["sync_async"].items():
+        np.testing.assert_array_equal(np.asarray(new["sync_async"][k]), np.asarray(v), err_msg=k)
+    assert main(["measure", str(f)]) == 0
+    assert "already measured" in capsys.readouterr().out
