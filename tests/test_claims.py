@@ -361,22 +361,41 @@ def test_claim10_interior_peak_supported_monotone_not():
     assert any("not 2^d" in d for d in v.definitions)
 
 
-def test_claim8_without_sync_async_runs_not_tested_and_shared_units_is_a_definition():
+def test_claim8_judges_sync_against_async_recall_of_each_code():
+    """Claim 8 reads the code's own sync/async recall difference (not 2kJ/(1+J), a function of
+    claim 7's numbers); without it, not tested; a rule's own sync/async dynamics are shown."""
     runs = _family("overlap.jaccard_between", lambda a: a)
     v = _ev(8, runs)
     assert v.verdict == "not tested"
     assert any("2kJ / (1 + J)" in d for d in v.definitions)
-    par = _family("parallel.fraction_different", lambda a: a, noise=0.01, rule="hopfield",
+    rises = _family("sync_async.fraction_different", lambda a: a, noise=0.01)
+    assert _ev(8, rises).verdict == "supported"
+    falls = _family("sync_async.fraction_different", lambda a: 0.5 - a, noise=0.01)
+    v = _ev(8, falls)
+    assert v.verdict == "not supported" and "the other way" in v.findings[0]
+    flat = _family("sync_async.fraction_different", lambda a: 0.1, noise=0.05)
+    assert _ev(8, flat).verdict == "not supported"
+    hop = _family("parallel.fraction_different", lambda a: 0.3, rule="hopfield",
                   experiment="exp_hop", parallel__supported=1.0)
-    assert _ev(8, par).verdict == "supported"
+    v = _ev(8, rises + hop)
+    assert v.verdict == "supported"
+    assert any("own sync and async dynamics): 0.3 of stimuli" in f for f in v.findings)
 
 
-def test_claim12_is_a_definition_not_a_verdict():
+def test_claim12_judges_measured_time_and_keeps_synapse_count_a_definition():
     runs = _family("decoding.active_synapses_ratio", lambda a: a)
     v = _ev(12, runs)
     assert v.verdict == "not tested"
     assert "differ by at most 0.0e+00" in v.definitions[0]
     assert "is the activity ratio by definition" in v.definitions[0]
+    # an encoder whose cost does not depend on the code: no trend, not supported
+    flat = _family("compute.relative_cost", lambda a: 3.0, noise=0.1,
+                   compute__encoder_fraction=0.9, compute__sparse_readout_speedup=2.0)
+    v = _ev(12, flat)
+    assert v.verdict == "not supported"
+    assert any("the encoder takes 90%" in f and "2x as fast" in f for f in v.findings)
+    cheaper = _family("compute.relative_cost", lambda a: 1.0 + 5 * a, noise=0.05)
+    assert _ev(12, cheaper).verdict == "supported"
 
 
 def test_claim11_judges_the_detector_support_and_only_shows_redundancy():

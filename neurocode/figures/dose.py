@@ -147,6 +147,14 @@ DOSE_PROPERTIES: tuple[DoseProperty, ...] = (
                  "support of a sparse readout per class (fraction of N)",
                  _scalar("decoding.support_fraction"),
                  "claim 11: units one must observe to detect a class"),
+    DoseProperty("sync_async", "sync_async.fraction_different", "Parallel against serial recall",
+                 "recalls that differ, synchronous vs asynchronous (fraction)",
+                 _scalar("sync_async.fraction_different"),
+                 "claim 8: rises with activity (dense codes cannot be updated in parallel)"),
+    DoseProperty("compute", "compute.relative_cost", "Computation per stimulus",
+                 "encoder + readout time per stimulus (reference units)",
+                 _scalar("compute.relative_cost"),
+                 "claim 12: rises with activity (sparse codes compute less)"),
 )
 
 
