@@ -29,12 +29,12 @@ Figures (:func:`summary_figures`; :func:`draw_summary_figures` writes them as PN
   k-of-N binary codes with ``N = 784`` (``k = a N``), each from a closed form:
 
   - memory capacity, Willshaw bits per synapse at capacity ``M*``:
-    :func:`neurocode.metrics.capacity.willshaw_theory` (Willshaw, Buneman & Longuet-Higgins
+    :func:`neurocode.theory.willshaw_theory` (Willshaw, Buneman & Longuet-Higgins
     1969; Palm 1980) for an autoassociative net with the battery's tolerance ``0.1 k / N``
     (``p1* = (0.1 k / (N - k))^(1/k)``, ``M* = 1 + ln(1 - p1*) / ln(1 - k(k-1)/(N(N-1)))``,
     bits ``= M* I(k/N, p1*^k) / N``);
   - fault tolerance, the area under the survival curve of an item over the silenced fraction
-    ``f``, with the binomial tail of :func:`neurocode.metrics.fault.kofn_survival_theory`
+    ``f``, with the binomial tail of :func:`neurocode.theory.kofn_survival_theory`
     (Willshaw et al. 1969; Foldiak 2002)::
 
         AUC(k, theta) = int_0^1 P[Binomial(k, 1 - f) >= theta] df = (k - theta + 1) / (k + 1)
@@ -44,7 +44,7 @@ Figures (:func:`summary_figures`; :func:`draw_summary_figures` writes them as PN
     diagonal; the dotted line). A readout that needs a majority, ``theta = ceil(k / 2)``,
     stays near 1/2 for every k, so denser codes gain only with a lenient readout;
   - interference, false match of a random probe with a union of ``M = 10`` codes (Ahmad &
-    Hawkins 2016, arXiv:1601.00720; :func:`neurocode.metrics.interference.ahmad_hawkins_false_match`)::
+    Hawkins 2016, arXiv:1601.00720; :func:`neurocode.theory.ahmad_hawkins_false_match`)::
 
         P = sum_{b = k}^{k} C(s, b) C(N - s, k - b) / C(N, k) = C(s, k) / C(N, k),
         s = N (1 - (1 - k/N)^M)
@@ -121,87 +121,22 @@ from neurocode.figures.style import (
 )
 from neurocode.metrics.activity import DENSE_MIN_RATIO, LOCAL_MAX_AVR
 from neurocode.results import CODE_TYPES, RunResult, load_results
+from neurocode.theory.random_kofn import (REFERENCE_N, UNION_M, theory_capacity_bits,
+                                          theory_fault_auc, theory_m_fraction_90,
+                                          theory_union_false_match)
 
 __all__ = ["summary_figures", "draw_summary_figures", "table_stats", "seed_spreads",
            "colour_tiers", "excluded_runs", "SeedSpread", "PROPERTIES", "REFERENCE_N",
            "UNION_M", "FAN_OUT", "theory_capacity_bits", "theory_fault_auc",
            "theory_union_false_match", "theory_m_fraction_90", "false_match_at"]
 
-#: Units of the random k-of-N codes whose closed forms are drawn (the article's FC layer).
-REFERENCE_N = 784
-#: Codes in the union at which the interference panel reads the false-match curves.
-UNION_M = 10
 #: Readout fan-out of the battery's active-synapse count (one weight per MNIST class).
 FAN_OUT = 10
 
-
-# --------------------------------------------------------------------------------------------
-# Closed forms for random k-of-N codes
-# --------------------------------------------------------------------------------------------
-
-
-def theory_capacity_bits(k: Sequence[float], N: int = REFERENCE_N) -> np.ndarray:
-    """Willshaw bits per synapse at capacity (autoassociative, half cues of ``max(1,
-    round(k/2))`` units, tolerance ``0.1 k / N``, as the battery measures) for each ``k``; NaN
-    where undefined (``k < 2``: no synapse is set)."""
-    from neurocode.metrics.capacity import willshaw_theory
-
-    out = []
-    for kk in np.atleast_1d(np.asarray(k, dtype=float)):
-        if kk < 2 or kk >= N:
-            out.append(np.nan)
-            continue
-        out.append(willshaw_theory(N, kk, 1, tolerance=min(0.1 * kk / N, 1.0),
-                                   autoassociative=True,
-                                   cue_units=max(1.0, float(np.rint(0.5 * kk))))
-                   ["bits_per_synapse_at_capacity"])
-    return np.asarray(out, dtype=float)
-
-
-def theory_fault_auc(k: Sequence[int], theta: Sequence[int] | int = 1,
-                     n_grid: int = 2001) -> np.ndarray:
-    """Area under the binomial survival curve over the silenced fraction 0..1 (trapezoid on
-    ``n_grid`` points of :func:`~neurocode.metrics.fault.kofn_survival_theory`)."""
-    from neurocode.metrics.fault import kofn_survival_theory
-
-    f = np.linspace(0.0, 1.0, n_grid)
-    ks = np.atleast_1d(np.asarray(k, dtype=int))
-    thetas = np.broadcast_to(np.atleast_1d(np.asarray(theta, dtype=int)), ks.shape)
-    out = []
-    for kk, th in zip(ks, thetas):
-        p = kofn_survival_theory(int(kk), int(th), f)
-        out.append(float(np.sum((p[1:] + p[:-1]) * np.diff(f)) / 2))
-    return np.asarray(out)
-
-
-def theory_union_false_match(k: Sequence[float], M: int = UNION_M,
-                             N: int = REFERENCE_N) -> np.ndarray:
-    """Ahmad & Hawkins' full-match false positive of a random k-of-N probe against the union
-    of ``M`` random codes (expected union size ``s = N (1 - (1 - k/N)^M)``)."""
-    from neurocode.metrics.interference import ahmad_hawkins_false_match
-
-    ks = np.atleast_1d(np.asarray(k, dtype=float))
-    out = []
-    for kk in ks:
-        w = int(round(kk))
-        s = N * (1.0 - (1.0 - kk / N) ** M)
-        out.append(float(ahmad_hawkins_false_match(N, w, min(s, N))))
-    return np.asarray(out)
-
-
-def theory_m_fraction_90(k: Sequence[float], N: int = REFERENCE_N,
-                         level: float = 0.9) -> np.ndarray:
-    """Smallest ``m / N`` with ``P(at least one of k active units among m observed) >= level``
-    (hypergeometric: ``1 - C(N-k, m) / C(N, m)``)."""
-    from scipy.stats import hypergeom
-
-    m = np.arange(1, N + 1)
-    out = []
-    for kk in np.atleast_1d(np.asarray(k, dtype=float)):
-        p = hypergeom.sf(0, N, int(round(kk)), m)
-        hit = np.nonzero(p >= level - 1e-12)[0]
-        out.append(m[hit[0]] / N if hit.size else np.nan)
-    return np.asarray(out)
+# The closed forms for random k-of-N codes drawn in grey (theory_capacity_bits,
+# theory_fault_auc, theory_union_false_match, theory_m_fraction_90) and their defaults
+# REFERENCE_N and UNION_M live in neurocode.theory.random_kofn; imported above, they keep
+# their names here.
 
 
 def _k_grid(N: int) -> np.ndarray:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from neurocode.theory._checks import _check_int as check_int  # one copy, below the measures
+
 
 def check_codes(codes: Any, name: str = "codes", columns: str = "units") -> np.ndarray:
     """``codes`` as a 2-D real array ``(n_stimuli, n_<columns>)``; ValueError when it cannot be.
@@ -46,15 +48,6 @@ def check_threshold(threshold: Any) -> float:
         raise ValueError(f"threshold must be a finite number >= 0 (a unit is active when "
                          f"|code| > threshold), got {threshold!r}")
     return t
-
-
-def check_int(value: Any, name: str, low: int = 1) -> int:
-    """An integer (not a bool) >= ``low``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def check_labels(y: Any, n: int, name: str = "y") -> np.ndarray:

@@ -13,7 +13,8 @@ probability given by a binomial tail (:func:`kofn_survival_theory`).
 * :func:`memory_fault_tolerance`: recall quality of an associative memory (Willshaw,
   Hopfield) against the fraction of deleted units.
 * :func:`kofn_survival` and :func:`kofn_survival_theory`: the measured and the closed-form
-  survival of items of random k-of-N codes.
+  survival of items of random k-of-N codes (the closed form, and :func:`n_silenced`, live in
+  :mod:`neurocode.theory.survival` and are imported here under the same names).
 * :func:`normalised_auc` and :func:`half_range_fraction`: the two summaries of a curve.
 
 **How units are silenced.** Silencing goes through the rule's ``unit_mask``
@@ -41,6 +42,8 @@ import numpy as np
 from neurocode.metrics._validate import (check_int, check_labels, check_stimuli,
                                          check_threshold as _check_threshold)
 from neurocode.rules import CodingRule
+from neurocode.theory._checks import _check_fractions
+from neurocode.theory.survival import kofn_survival_theory, n_silenced
 
 __all__ = [
     "DEFAULT_FRACTIONS",
@@ -65,27 +68,6 @@ _DEFAULT_SURVIVAL_FRACTIONS = np.linspace(0.0, 1.0, 21)
 
 
 # -- validation -----------------------------------------------------------------------------
-def _check_fractions(fractions: Any, default: np.ndarray) -> np.ndarray:
-    """Fractions as a sorted float array of distinct values in [0, 1]; ValueError otherwise."""
-    if fractions is None:
-        return default.copy()
-    try:
-        f = np.asarray(fractions, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"fractions must be numbers in [0, 1], got {fractions!r}") from None
-    f = np.atleast_1d(f)
-    if f.ndim != 1 or f.size == 0:
-        raise ValueError(f"fractions must be a non-empty 1-D sequence of numbers in [0, 1], "
-                         f"got shape {f.shape}")
-    if not np.isfinite(f).all():
-        raise ValueError(f"fractions contain NaN or infinite values: {f.tolist()}")
-    bad = f[(f < 0) | (f > 1)]
-    if bad.size:
-        raise ValueError(f"a silencing fraction must lie in [0, 1] (0 = intact, 1 = every unit "
-                         f"silenced), got {bad[0]!r}")
-    return np.unique(f)
-
-
 def _check_X(X: Any, rule: CodingRule) -> np.ndarray:
     X = check_stimuli(X)
     n_in = getattr(rule, "n_features_in_", None)
@@ -137,18 +119,6 @@ def _check_level(value: Any, name: str) -> float:
 
 
 # -- curve summaries ------------------------------------------------------------------------
-def n_silenced(fraction: Any, n_units: int) -> np.ndarray:
-    """Units silenced at each fraction: ``m(f) = floor(f N + 1/2)`` (round half up), in [0, N].
-
-    Examples
-    --------
-    >>> print(n_silenced([0.0, 0.25, 0.5, 1.0], 10).tolist())
-    [0, 3, 5, 10]
-    """
-    f = np.asarray(fraction, dtype=np.float64)
-    return np.clip(np.floor(f * n_units + 0.5), 0, n_units).astype(np.int64)
-
-
 def _anchored(f: np.ndarray, v: np.ndarray, intact: float) -> tuple[np.ndarray, np.ndarray]:
     if f[0] > 0:
         return np.concatenate(([0.0], f)), np.concatenate(([intact], v))
@@ -507,52 +477,6 @@ def memory_fault_tolerance(
 
 
 # -- survival of k-of-N items ---------------------------------------------------------------
-def kofn_survival_theory(k: int, theta: int, fractions: Any, n_units: int | None = None) -> np.ndarray:
-    """Probability that an item of a k-of-N code keeps at least ``theta`` of its ``k`` units.
-
-    Each unit dies independently with probability ``f`` (``n_units=None``; the limit of many
-    units): the number of an item's units that survive is ``Binomial(k, 1 - f)`` and::
-
-        P(f) = sum_{j = theta}^{k} C(k, j) (1 - f)^j f^(k - j)
-
-    the binomial tail (``scipy.stats.binom.sf(theta - 1, k, 1 - f)``). With ``n_units = N``,
-    exactly ``m = floor(f N + 1/2)`` units die (as :func:`fault_tolerance` and
-    :func:`kofn_survival` silence them) and the survivors among an item's ``k`` units follow
-    the hypergeometric law: ``P(f) = hypergeom.sf(theta - 1, N, N - m, k)``. This is the
-    graceful degradation of distributed codes (Willshaw, Buneman & Longuet-Higgins 1969;
-    Földiák 2002, "Sparse coding in the primate cortex"): a local code (``k = theta = 1``)
-    survives with probability ``1 - f``; ``k`` units read at ``theta < k`` survive far longer.
-
-    Examples
-    --------
-    >>> print(kofn_survival_theory(1, 1, [0.0, 0.25, 1.0]).tolist())
-    [1.0, 0.75, 0.0]
-    >>> print(round(float(kofn_survival_theory(10, 3, [0.5])[0]), 4))
-    0.9453
-    """
-    from scipy.stats import binom, hypergeom
-
-    k = check_int(k, "k", 1)
-    theta = check_int(theta, "theta", 0)
-    f = _check_fractions_ordered(fractions)
-    if n_units is None:
-        return np.asarray(binom.sf(theta - 1, k, 1.0 - f), dtype=np.float64)
-    N = check_int(n_units, "n_units", 1)
-    if k > N:
-        raise ValueError(f"k ({k}) must be <= n_units ({N})")
-    alive = N - n_silenced(f, N)
-    return np.asarray(hypergeom.sf(theta - 1, N, alive, k), dtype=np.float64)
-
-
-def _check_fractions_ordered(fractions: Any) -> np.ndarray:
-    """Fractions in [0, 1] as given (order kept): for closed forms evaluated point by point."""
-    f = np.atleast_1d(np.asarray(fractions, dtype=np.float64))
-    if f.ndim != 1 or f.size == 0:
-        raise ValueError(f"fractions must be a non-empty 1-D sequence, got shape {f.shape}")
-    _check_fractions(f, DEFAULT_FRACTIONS)
-    return f
-
-
 def kofn_survival(
     codes: Any,
     theta: int,
