@@ -4,6 +4,7 @@
 #               then draw demo/figures and write demo/report (the claims ledger); the
 #               committed figures/ are never touched
 #   make test   set up .venv and run the test suite
+#   make docs   build the documentation site into site/ (mkdocs, strict: a broken link fails)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # The CPU build of torch. On a machine with a GPU, set TORCH_SPEC to the build you want
@@ -16,7 +17,7 @@ ifneq ($(wildcard $(CURDIR)/../shared/datasets/mnist),)
 export NEUROCODE_DATA ?= $(CURDIR)/../shared/datasets
 endif
 
-.PHONY: setup demo test bench full clean
+.PHONY: setup demo test docs bench full clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,6 +38,13 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	$(VENV)/bin/mkdocs build --strict
+
 bench: setup
 	$(PY) benchmarks/bench_train.py
 
@@ -48,4 +56,4 @@ full: setup
 	$(VENV)/bin/neurocode report results-full --out report --figures figures
 
 clean:
-	rm -rf $(VENV) $(DEMO) results results-full report
+	rm -rf $(VENV) $(DEMO) results results-full report site
