@@ -144,8 +144,12 @@ def _scores(readout: Any, X: np.ndarray) -> np.ndarray:
     return S
 
 
-def _time_rounds(items: list[tuple[str, Callable[[], Any]]], repeats: int) -> dict[str, float]:
-    """Median seconds of each item over ``repeats`` interleaved rounds, after one warm-up."""
+def _time_rounds(items: list[tuple[str, Callable[[], Any]]], repeats: int,
+                 max_seconds: float | None = None) -> tuple[dict[str, float], int]:
+    """Median seconds of each item over ``repeats`` interleaved rounds, after one warm-up;
+    fewer rounds (at least 3, or ``repeats`` if smaller) when the warm-up round says that
+    ``repeats`` of them would take more than ``max_seconds``. Returns the medians and the
+    rounds timed."""
     saved: dict[str, int] = {}
 
     def limit_torch(record: bool) -> None:
@@ -165,8 +169,12 @@ def _time_rounds(items: list[tuple[str, Callable[[], Any]]], repeats: int) -> di
     try:
         limit_torch(record=True)
         with threadpool_limits(limits=1):
+            t_warm = time.perf_counter()
             for _, f in items:  # warm-up round (may import torch: limit it again after)
                 f()
+            t_warm = time.perf_counter() - t_warm
+            if max_seconds is not None and t_warm * repeats > max_seconds:
+                repeats = max(min(3, repeats), int(max_seconds // max(t_warm, 1e-9)))
             limit_torch(record=False)
             gc.disable()
             for _ in range(repeats):
@@ -179,11 +187,11 @@ def _time_rounds(items: list[tuple[str, Callable[[], Any]]], repeats: int) -> di
             gc.enable()
         if "threads" in saved:  # after threadpool_limits has restored the OpenMP pool
             sys.modules["torch"].set_num_threads(saved["threads"])
-    return {name: float(statistics.median(t)) for name, t in times.items()}
+    return {name: float(statistics.median(t)) for name, t in times.items()}, repeats
 
 
 def compute_cost(rule: Any, readout: Any, X: Any, *, codes: Any = None, n_batch: int = 200,
-                 repeats: int = 7, threshold: float = 0.0,
+                 repeats: int = 7, max_seconds: float | None = 5.0, threshold: float = 0.0,
                  random_state: Any = 0) -> dict[str, float]:
     """Measured cost of computing a batch of stimuli's codes and classes (see module docstring).
 
@@ -202,6 +210,10 @@ def compute_cost(rule: Any, readout: Any, X: Any, *, codes: Any = None, n_batch:
         Batch size: ``min(n_batch, n_stimuli)`` stimuli are timed.
     repeats : int, default 7
         Timed rounds (the median is reported), after one warm-up round.
+    max_seconds : float or None, default 5.0
+        When the warm-up round says ``repeats`` rounds would take longer (a slow encoder,
+        e.g. a spiking network simulated per stimulus), fewer rounds are timed, at least 3
+        (the ``repeats`` returned says how many). None: always ``repeats``.
     threshold : float, default 0.0
         A unit is active (emits an event) when ``|h| > threshold``.
     random_state : int or Generator, default 0
@@ -309,7 +321,8 @@ def compute_cost(rule: Any, readout: Any, X: Any, *, codes: Any = None, n_batch:
         items += [("dense", lambda: _dense_readout(H32, W32, b32)),
                   ("sparse", lambda: _event_readout(E, W32, b32))]
     items.append(("reference", lambda: A_ref @ B_ref))
-    med = {k: v / n_b for k, v in _time_rounds(items, repeats).items()}
+    timed, repeats = _time_rounds(items, repeats, max_seconds)
+    med = {k: v / n_b for k, v in timed.items()}
 
     nan = float("nan")
     t_enc, t_ref = med["encode"], med["reference"]
