@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -114,7 +115,9 @@ class KofN(CodingRule):
 
     name = "kofn"
     description = "binary k-of-N code: top-k of a random projection, or a random code per stimulus"
-    code_kind = "binary"
+    # the top-k re-competes over the alive units, or (silenced="dropped") drops them
+    tags = replace(CodingRule.tags, code_kind="binary", silencing="recompetes",
+                   silencing_param="silenced", sparsity_param="k", legend_params=("preset", "k"))
     params: ClassVar[dict[str, Param]] = {
         "n_units": Param(int, 784, low=1, high=1_000_000, doc="number of binary units N"),
         "k": Param(int, 10, low=1,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -138,8 +139,11 @@ class DiehlCook(CodingRule):
     name = "diehl-cook"
     description = ("Diehl & Cook 2015: spiking LIF network, STDP and lateral inhibition; "
                    "neurons labelled by their best class")
-    code_kind = "spike-count"
-    supervised = True
+    # labels are optional (without them: no classifier, see has_own_readout); Poisson rates
+    # proportional to the input need x >= 0; a silenced neuron leaves the soft winner-take-all
+    # and the survivors compete without it
+    tags = replace(CodingRule.tags, code_kind="spike-count", uses_labels=True, own_readout=True,
+                   input_domain="nonnegative", silencing="resettles", fit_options=("progress",))
     params = {
         "n_e": Param(int, 100, low=1, high=100_000, doc="excitatory (= inhibitory) neurons"),
         "engine": Param(str, "numba", choices=ENGINES,
@@ -343,6 +347,13 @@ class DiehlCook(CodingRule):
         return counts
 
     # -- readout ------------------------------------------------------------------------
+    def has_own_readout(self) -> bool:
+        """Only when fitted with labels (its neurons labelled): else a linear probe reads it."""
+        return getattr(self, "assignments_", None) is not None
+
+    # ``decision_function`` and ``predict`` are properties that raise AttributeError when the
+    # rule was fitted without labels, so ``hasattr(rule, "predict")`` tells a caller (and the
+    # rule's users) whether it can classify; the framework reads has_own_readout instead.
     def _labelled(self) -> None:
         self._check_fitted()
         if getattr(self, "assignments_", None) is None:

@@ -9,6 +9,7 @@ it and applies the paper's three local learning rules, one stimulus at a time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -133,7 +134,8 @@ class Foldiak(CodingRule):
     name = "foldiak"
     description = ("Földiák 1990: binary units, Hebbian feed-forward + anti-Hebbian "
                    "lateral inhibition")
-    code_kind = "binary"
+    # a silenced unit's y* is held at 0 while the others settle without its inhibition
+    tags = replace(CodingRule.tags, code_kind="binary", silencing="resettles", sparsity_param="p")
     params = {
         "n_units": Param(int, 16, low=1, high=65536, doc="number of output units"),
         "p": Param(float, 0.125, low=0.0, high=1.0,

@@ -63,6 +63,7 @@ is feed-forward, so that only means ``y_j = 0``. The update functions :func:`oja
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -119,7 +120,8 @@ def _as_float(X: np.ndarray) -> np.ndarray:
 class _Hebbian(CodingRule):
     """The shared training loop of :class:`Oja` and :class:`Sanger` (see the module docstring)."""
 
-    code_kind = "rate"
+    # feed-forward: a silenced unit's output is 0 and nothing else changes
+    tags = replace(CodingRule.tags, code_kind="rate", silencing="dropped")
     params: ClassVar[dict[str, Param]] = {
         "n_units": Param(int, 1, low=1, high=100_000, doc="number of linear units (at most n_features)"),
         "center": Param(bool, True, doc="centre internally: subtract the (running) training mean, "

@@ -17,6 +17,7 @@ by angle alone.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -105,7 +106,9 @@ class KWTA(CodingRule):
 
     name = "kwta"
     description = "k-winners-take-all: competitive Hebbian learning, exactly k active units"
-    code_kind = "binary"
+    # the k winners are chosen among the alive units: min(k, n_alive) fire
+    tags = replace(CodingRule.tags, code_kind="binary", silencing="recompetes", sparsity_param="k",
+                   legend_params=("k",))
     params = {
         "n_units": Param(int, 64, low=1, high=1_000_000, doc="number of units"),
         "k": Param(int, 4, low=1, high=1_000_000,

@@ -11,6 +11,7 @@ rule :class:`LCA` is a thin layer that carries a dictionary through them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -194,7 +195,9 @@ class LCA(CodingRule):
     name = "lca"
     description = ("Locally Competitive Algorithm: L1 sparse coding by thresholding and "
                    "lateral inhibition")
-    code_kind = "rate"
+    # a silenced unit's u is clamped to 0: it inhibits nobody, the others settle without it
+    tags = replace(CodingRule.tags, code_kind="rate", silencing="resettles", sparsity_param="lam",
+                   legend_params=("lam",))
     params = {
         "n_units": Param(int, 128, low=1, high=1_000_000, doc="number of units (dictionary atoms)"),
         "lam": Param(float, 0.1, low=0.0, high=1e6,

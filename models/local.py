@@ -20,6 +20,7 @@ lost with its unit.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -117,8 +118,10 @@ class LocalClass(CodingRule):
     name = "local-class"
     description = ("local code: one unit per class, the unit of the nearest class centroid "
                    "fires (a one-hot nearest-centroid code)")
-    code_kind = "binary"
-    supervised = True
+    # silenced="dropped" (default): a silenced winner is set to 0; "replaced": the nearest alive
+    # class re-competes and fires
+    tags = replace(CodingRule.tags, code_kind="binary", uses_labels=True, own_readout=True,
+                   silencing="dropped", silencing_param="silenced")
     params = {
         "normalize": Param(bool, True,
                            doc="centre each stimulus on the training mean and scale it to unit "

@@ -42,6 +42,7 @@ and :func:`hopfield_run` do the work; the classes carry the state through them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -79,7 +80,10 @@ __all__ = [
 class _Memory(CodingRule):
     """Shared by the two memories: binary patterns in, ``n_units`` from the stored width."""
 
-    code_kind = "binary"
+    # binary patterns only (check_binary); a deleted unit leaves the network: it gives no input
+    # and the others recall without it
+    tags = replace(CodingRule.tags, code_kind="binary", input_domain="binary",
+                   silencing="resettles")
 
     @property
     def n_units(self) -> int:
@@ -282,6 +286,7 @@ class Hopfield(_Memory):
                                 "earlier at a fixed point"),
     }
     test_params: ClassVar[dict[str, Any]] = {"random_state": 0, "max_sweeps": 20}
+    tags = replace(_Memory.tags, update_modes=("sync", "async"))
 
     @classmethod
     def conformance_data(cls, n_samples: int) -> tuple[np.ndarray, np.ndarray]:

@@ -37,7 +37,7 @@ alignment instead of PyTorch's symmetric padding.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -542,8 +542,10 @@ class _ReluL1Rule(CodingRule):
     so ``predict`` reports the damaged network's answer.
     """
 
-    supervised = True
-    code_kind = "rate"
+    # the hidden code is zeroed after the forward pass (feed-forward: nothing else changes)
+    tags = replace(CodingRule.tags, code_kind="rate", uses_labels=True, own_readout=True,
+                   silencing="dropped",
+                   fit_options=("validation_data", "device", "progress", "callback"))
     kind: ClassVar[str] = ""
 
     def _build(self, generator: torch.Generator | None) -> nn.Module:
@@ -848,6 +850,7 @@ class ReluL1FC(_ReluL1Rule):
     kind = "fc"
     params = {"hidden": Param(int, 784, low=1, high=100_000, doc="hidden units"),
               **_TRAIN_PARAMS}
+    tags = replace(_ReluL1Rule.tags, sparsity_param="l1", legend_params=("l1",))
     test_params = {"hidden": 16, "iterations": 4, "eval_every": 2, "batch_size": 32,
                    "random_state": 0}
 
@@ -884,6 +887,7 @@ class ReluL1CNN(_ReluL1Rule):
     kind = "cnn"
     params = {"feature_maps": Param(int, 200, low=1, high=4096, doc="conv feature maps"),
               **_TRAIN_PARAMS}
+    tags = replace(_ReluL1Rule.tags, sparsity_param="l1", legend_params=("l1",))
     test_params = {"feature_maps": 2, "iterations": 4, "eval_every": 2, "batch_size": 32,
                    "random_state": 0}
 
@@ -916,6 +920,7 @@ class ReluL1ConvAE(ReluL1CNN):
     kind = "conv-ae"
     params = {"decoder": Param(str, "subpixel", choices=("subpixel", "transposed"),
                                doc="decoder: sub-pixel conv (final) or transposed conv (first)")}
+    tags = replace(ReluL1CNN.tags, legend_params=("decoder", "l1"))
 
     def _build(self, generator):
         return ConvAE(self.feature_maps, decoder=self.decoder, generator=generator,

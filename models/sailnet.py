@@ -12,6 +12,7 @@ the three local learning rules once per batch of images.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -163,7 +164,10 @@ class SAILnet(CodingRule):
     name = "sailnet"
     description = ("Zylberberg et al. 2011 SAILnet: LIF spike counts, Oja-Hebbian fields, "
                    "anti-Hebbian inhibition, threshold homeostasis")
-    code_kind = "spike-count"
+    # a silenced unit never spikes inside the dynamics: it inhibits nobody, the others respond
+    # as in the network without it
+    tags = replace(CodingRule.tags, code_kind="spike-count", silencing="resettles",
+                   sparsity_param="p")
     params = {
         "n_units": Param(int, 256, low=1, high=65536, doc="number of spiking units"),
         "p": Param(float, 0.05, low=1e-6, high=1000.0,

@@ -13,7 +13,13 @@ habits:
   a silenced unit neither fires nor inhibits;
 * ``decode(codes)`` exists where the rule is generative;
 * learned state lives in attributes ending in ``_``; randomness comes from ``random_state``;
-* ``code_kind`` is ``"rate"``, ``"binary"`` or ``"spike-count"``.
+* what a rule offers is declared once, in its :class:`Tags` (``tags = replace(CodingRule.tags,
+  code_kind="binary", ...)``): the kind of code, whether it uses labels, whether it has its
+  own classifier, what input it takes, its update modes, what silencing a unit does, the fit
+  options it takes, the parameter that sets its sparsity and those that name its runs in
+  legends. The measures, the runner and the figures read the tags; nothing guesses.
+  ``code_kind`` (``"rate"``, ``"binary"`` or ``"spike-count"``) and ``supervised`` stay
+  readable as class attributes, derived from the tags.
 
 Rules are registered by name. Built-in rules and third-party ones arrive the same way:
 through the entry-point group ``neurocode.rules`` (see ``examples/plugin``). A plugin that
@@ -28,6 +34,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,9 +46,14 @@ from neurocode.params import Param, ParamError
 __all__ = [
     "CODE_KINDS",
     "ENTRY_POINT_GROUP",
+    "FIT_OPTIONS",
+    "INPUT_DOMAINS",
+    "SILENCING_KINDS",
+    "UPDATE_MODES",
     "CodingRule",
     "NotFittedError",
     "ParamError",
+    "Tags",
     "TrainingFailed",
     "UnknownRuleError",
     "available_rules",
@@ -51,10 +63,134 @@ __all__ = [
     "plugin_errors",
     "register",
     "save_rule",
+    "silencing_kind",
+    "tags_of",
 ]
 
 CODE_KINDS = ("rate", "binary", "spike-count")
+#: what ``fit``/``encode`` accept: any finite numbers, numbers >= 0, or only 0 and 1
+INPUT_DOMAINS = ("real", "nonnegative", "binary")
+#: what silencing a unit (``unit_mask`` False) does to the code, besides zeroing its column:
+#: ``dropped``: nothing else changes (a feed-forward unit leaves the code);
+#: ``recompetes``: the alive units re-compete for the same number of winners (k-WTA: the
+#: code keeps its activity, ``min(k, alive)`` units);
+#: ``resettles``: the unit leaves the network's dynamics (it neither fires nor inhibits nor
+#: excites) and the others settle without it: both their values and the activity may change
+SILENCING_KINDS = ("dropped", "recompetes", "resettles")
+#: a ``silencing_param``'s values that are not kinds themselves
+_SILENCING_ALIASES = {"replaced": "recompetes"}
+UPDATE_MODES = ("sync", "async")
+#: keyword options the runner offers ``fit`` (only to rules that declare them)
+FIT_OPTIONS = ("validation_data", "device", "progress", "callback")
 ENTRY_POINT_GROUP = "neurocode.rules"
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a rule offers, declared once on its class (``tags = replace(CodingRule.tags,
+    ...)``) and checked when the class is created (a wrong value is a ``TypeError`` naming
+    the rule and the field, so a plugin author sees it at import).
+
+    The defaults are what a plain rule is: a rate code fitted without labels, read by a
+    linear probe, on any real input, with one update mode, nothing said about silencing,
+    no fit options, no sparsity parameter, no legend parameters.
+
+    code_kind
+        ``"rate"``, ``"binary"`` (0/1 codes) or ``"spike-count"`` (non-negative integers).
+    uses_labels
+        ``fit`` uses the labels ``y`` (the runner and the conformance suite pass them).
+    own_readout
+        The rule has its own classifier, ``decision_function(X, unit_mask=None)`` (class
+        scores, ``(n, C)``) and ``predict``, which the battery uses instead of a linear
+        probe. The class must define ``decision_function``. An instance fitted in a way that
+        gives no classifier says so by :meth:`CodingRule.has_own_readout`.
+    input_domain
+        What ``fit``/``encode`` take: ``"real"``, ``"nonnegative"`` or ``"binary"``.
+    update_modes
+        ``("sync", "async")`` for a recurrent rule that runs either way, chosen by its
+        hyper-parameter ``update`` (which must allow each mode); ``()`` for none.
+    silencing
+        What a silenced unit does to the code (:data:`SILENCING_KINDS`: ``"dropped"``,
+        ``"recompetes"``, ``"resettles"``); None: not declared (only "a silenced unit's
+        entry is 0" is promised).
+    silencing_param
+        The hyper-parameter that chooses the silencing, if the rule offers a choice; its
+        values are silencing kinds (or ``"replaced"`` for ``"recompetes"``), and
+        ``silencing`` is the kind of its default. :func:`silencing_kind` reads an instance's.
+    fit_options
+        The keyword options its ``_fit`` accepts among :data:`FIT_OPTIONS`:
+        ``validation_data`` ((X_test, y_test), for learning curves), ``device`` (e.g.
+        "cuda"), ``progress`` (show a progress bar), ``callback`` (``callback(step,
+        row)`` at each evaluation). The runner passes exactly these.
+    sparsity_param
+        The hyper-parameter that sets the code's sparsity (e.g. ``"l1"``, ``"k"``,
+        ``"lam"``), or None. The runner vectorises over it (rules with ``fit_many``).
+    legend_params
+        The hyper-parameters that tell the rule's runs apart in figure legends, in order.
+    """
+
+    code_kind: str = "rate"
+    uses_labels: bool = False
+    own_readout: bool = False
+    input_domain: str = "real"
+    update_modes: tuple[str, ...] = ()
+    silencing: str | None = None
+    silencing_param: str | None = None
+    fit_options: tuple[str, ...] = ()
+    sparsity_param: str | None = None
+    legend_params: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for f in ("update_modes", "fit_options", "legend_params"):
+            v = getattr(self, f)
+            if isinstance(v, list):
+                object.__setattr__(self, f, tuple(v))
+
+    def problems(self) -> list[tuple[str, str]]:
+        """``(field, what is wrong)`` for each value outside its vocabulary or of the wrong
+        type (checks that need the rule class are :func:`_tag_problems`')."""
+        out: list[tuple[str, str]] = []
+
+        def one_of(name: str, allowed: tuple, nullable: bool = False) -> None:
+            v = getattr(self, name)
+            if (v is None and nullable) or (isinstance(v, str) and v in allowed):
+                return
+            out.append((name, f"{v!r} is not one of {', '.join(map(repr, allowed))}"
+                              + (" or None" if nullable else "")))
+
+        def tuple_of(name: str, allowed: tuple | None) -> None:
+            v = getattr(self, name)
+            if not isinstance(v, tuple) or not all(isinstance(x, str) for x in v):
+                out.append((name, f"must be a tuple of strings, got {v!r}"))
+                return
+            if len(set(v)) != len(v):
+                out.append((name, f"{v!r} names an entry twice"))
+            bad = [x for x in v if allowed is not None and x not in allowed]
+            if bad:
+                out.append((name, f"{', '.join(map(repr, bad))} not among "
+                                  f"{', '.join(map(repr, allowed))}"))
+
+        one_of("code_kind", CODE_KINDS)
+        for name in ("uses_labels", "own_readout"):
+            if not isinstance(getattr(self, name), bool):
+                out.append((name, f"must be True or False, got {getattr(self, name)!r}"))
+        one_of("input_domain", INPUT_DOMAINS)
+        tuple_of("update_modes", UPDATE_MODES)
+        modes = _strings(self.update_modes)
+        if modes and set(modes) != set(UPDATE_MODES):
+            out.append(("update_modes", f"{self.update_modes!r}: a rule runs both "
+                                        f"{UPDATE_MODES!r} or declares none, ()"))
+        one_of("silencing", SILENCING_KINDS, nullable=True)
+        for name in ("silencing_param", "sparsity_param"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, str):
+                out.append((name, f"must be a parameter name or None, got {v!r}"))
+        if self.silencing_param is not None and self.silencing is None:
+            out.append(("silencing", "a rule with a silencing_param declares the silencing "
+                                     "of its default"))
+        tuple_of("fit_options", FIT_OPTIONS)
+        tuple_of("legend_params", None)
+        return out
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -76,20 +212,31 @@ class UnknownRuleError(ValueError):
 class CodingRule:
     """Base class of every coding rule. See the module docstring for the contract.
 
-    Subclasses set ``name``, ``description``, ``code_kind`` and ``params`` (which either
+    Subclasses set ``name``, ``description``, ``tags`` and ``params`` (which either
     declares ``n_units`` or the class defines an ``n_units`` property), and implement
     ``_fit(X, y)`` and ``_encode(X, mask)`` (``mask``: boolean ``(n_units,)``, ``True`` =
     alive), and ``_decode(codes)`` if generative. The constructor is generated from
     ``params``: keyword-only arguments with the declared defaults.
+
+    A class that declares no ``tags`` (written before them) gets what the framework read from
+    it before tags existed: its ``code_kind`` and ``supervised`` attributes, ``own_readout``
+    if it defines ``decision_function``, the :data:`FIT_OPTIONS` its ``_fit`` names, both
+    update modes if it has a parameter ``update`` allowing them, and ``l1`` as its sparsity
+    parameter if it has ``fit_many`` and an ``l1``.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    #: what the rule offers (see :class:`Tags`); checked when the class is created
+    tags: ClassVar[Tags] = Tags()
+    #: ``tags.code_kind``, readable as before (setting it on a class without ``tags`` works)
     code_kind: ClassVar[str] = "rate"
     #: hyper-parameters, declared once; ``random_state`` is added to every rule
     params: ClassVar[dict[str, Param]] = {}
-    #: whether ``fit`` uses labels (its code then comes with its own readout: ``predict``)
+    #: ``tags.uses_labels``, readable as before (setting it on a class without ``tags`` works)
     supervised: ClassVar[bool] = False
+    #: whether this class or one of its bases below CodingRule declared ``tags`` itself
+    _tags_declared: ClassVar[bool] = False
     #: small, fast hyper-parameters for the conformance suite (:func:`neurocode.testing.check_rule`)
     test_params: ClassVar[dict[str, Any]] = {}
 
@@ -106,8 +253,7 @@ class CodingRule:
         declared.update(cls.__dict__.get("params", {}))
         declared.update(CodingRule._COMMON)
         cls.params = declared
-        if cls.code_kind not in CODE_KINDS:
-            raise TypeError(f"{cls.__qualname__}.code_kind must be one of {CODE_KINDS}")
+        _resolve_tags(cls)
         if "__init__" not in cls.__dict__:
             cls.__init__ = _make_init(cls)  # type: ignore[method-assign]
 
@@ -148,7 +294,7 @@ class CodingRule:
             y = np.asarray(y)
             if y.shape != (X.shape[0],):
                 raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
-        elif self.supervised:
+        elif type(self).tags.uses_labels:
             raise ValueError(f"rule '{self.name}' is supervised: fit(X, y) needs the labels y")
         self._fit(X, y, **fit_params)
         return self
@@ -184,6 +330,17 @@ class CodingRule:
     @property
     def online(self) -> bool:
         return callable(getattr(self, "partial_fit", None))
+
+    def has_own_readout(self) -> bool:
+        """Whether the battery reads this (fitted) rule by its own classifier: the class
+        declares ``tags.own_readout``; a rule whose classifier depends on how it was fitted
+        (Diehl & Cook's, only with labels) overrides this to say when it has none."""
+        return type(self).tags.own_readout
+
+    def silencing_kind(self) -> str | None:
+        """What silencing a unit does to this rule's code (:data:`SILENCING_KINDS`), with its
+        hyper-parameters (``tags.silencing_param``) as they are; None: not declared."""
+        return silencing_kind(self)
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None, **fit_params: Any) -> None:
         raise NotImplementedError
@@ -258,6 +415,137 @@ class CodingRule:
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items() if v != self.params[k].default}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+def tags_of(rule: Any) -> Tags | None:
+    """The :class:`Tags` of a rule (instance or class); None for an object that is no
+    :class:`CodingRule` (a duck-typed code, which then offers nothing beyond ``encode``)."""
+    cls = rule if isinstance(rule, type) else type(rule)
+    tags = getattr(cls, "tags", None) if issubclass(cls, CodingRule) else None
+    return tags if isinstance(tags, Tags) else None
+
+
+def silencing_kind(rule: Any) -> str | None:
+    """What silencing a unit does to ``rule``'s code: ``tags.silencing``, or, for a rule with
+    a ``tags.silencing_param``, the kind its current value names. None: not declared."""
+    tags = tags_of(rule)
+    if tags is None:
+        return None
+    if tags.silencing_param is None or isinstance(rule, type):
+        return tags.silencing
+    value = getattr(rule, tags.silencing_param, None)
+    return _SILENCING_ALIASES.get(value, value) if value is not None else tags.silencing
+
+
+def _strings(v: Any) -> tuple[str, ...]:
+    """The strings of a tuple-valued tag (nothing if it is not a tuple: problems() says so)."""
+    return tuple(x for x in v if isinstance(x, str)) if isinstance(v, tuple) else ()
+
+
+def _fit_accepts(cls: type) -> tuple[set[str], bool]:
+    """The keyword names ``cls._fit`` takes, and whether it takes any (``**kwargs``); the
+    base class's placeholder takes none."""
+    if cls._fit is CodingRule._fit:
+        return set(), False
+    try:
+        sig = inspect.signature(cls._fit)
+    except (TypeError, ValueError):
+        return set(), True
+    names = {k for k, p in sig.parameters.items()
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return names, any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+
+
+def _legacy_tags(cls: type, base: Tags) -> Tags:
+    """Tags for a class that declares none: what the framework read from it before tags."""
+    accepted, _ = _fit_accepts(cls)
+    update = cls.params.get("update")
+    modes = UPDATE_MODES if set(UPDATE_MODES) <= set(getattr(update, "choices", None) or ()) else ()
+    sparsity = ("l1" if "l1" in cls.params and callable(getattr(cls, "fit_many", None))
+                else base.sparsity_param)
+    return replace(base,
+                   own_readout=inspect.getattr_static(cls, "decision_function", None) is not None,
+                   fit_options=tuple(o for o in FIT_OPTIONS if o in accepted),
+                   update_modes=modes, sparsity_param=sparsity)
+
+
+def _resolve_tags(cls: type) -> None:
+    """Set ``cls.tags`` (declared, inherited or derived), its aliases ``code_kind`` and
+    ``supervised``, and refuse tags that are wrong or that the class does not honour."""
+    own = cls.__dict__
+    owner = f"rule '{own.get('name') or cls.__qualname__}'"
+    if "tags" in own:
+        tags = own["tags"]
+        if not isinstance(tags, Tags):
+            raise TypeError(f"{owner}: tags must be a neurocode.rules.Tags, got {tags!r}")
+        for alias, field in (("code_kind", "code_kind"), ("supervised", "uses_labels")):
+            if alias in own and own[alias] != getattr(tags, field):
+                raise TypeError(f"{owner}: {alias} = {own[alias]!r} contradicts tags.{field} = "
+                                f"{getattr(tags, field)!r}; declare it once, in tags")
+        cls._tags_declared = True
+    else:
+        tags = cls.tags  # inherited
+        if "code_kind" in own:
+            if own["code_kind"] not in CODE_KINDS:
+                raise TypeError(f"{cls.__qualname__}.code_kind must be one of {CODE_KINDS}")
+            tags = replace(tags, code_kind=own["code_kind"])
+        if "supervised" in own:
+            tags = replace(tags, uses_labels=own["supervised"])
+        if not cls._tags_declared:
+            tags = _legacy_tags(cls, tags)
+    wrong = tags.problems() + _tag_problems(cls, tags)
+    if wrong:
+        raise TypeError(f"{owner} declares wrong tags: "
+                        + "; ".join(f"tags.{f}: {why}" for f, why in wrong))
+    cls.tags = tags
+    cls.code_kind = tags.code_kind
+    cls.supervised = tags.uses_labels
+
+
+def _tag_problems(cls: type, tags: Tags) -> list[tuple[str, str]]:
+    """What the class does not honour of its tags: parameters it does not declare, a
+    classifier it does not define, fit options its ``_fit`` does not take."""
+    out: list[tuple[str, str]] = []
+    params = cls.params
+    declared = f"(its parameters: {', '.join(params)})"
+    for name in ("sparsity_param", "silencing_param"):
+        v = getattr(tags, name)
+        if isinstance(v, str) and v not in params:
+            out.append((name, f"{v!r} is not a parameter of the rule {declared}"))
+    missing = [p for p in _strings(tags.legend_params) if p not in params]
+    if missing:
+        out.append(("legend_params", f"{', '.join(map(repr, missing))} not parameters of the "
+                                     f"rule {declared}"))
+    modes = _strings(tags.update_modes)
+    if modes:
+        update = params.get("update")
+        choices = set(getattr(update, "choices", None) or ())
+        if update is None or not set(modes) <= choices:
+            out.append(("update_modes", f"{tags.update_modes!r} needs a parameter 'update' "
+                                        f"allowing each mode (it is chosen by update=...); "
+                                        f"the rule has "
+                                        + (f"update with choices {sorted(choices)}" if update
+                                           else "none")))
+    p = params.get(tags.silencing_param) if isinstance(tags.silencing_param, str) else None
+    if p is not None:
+        kinds = [_SILENCING_ALIASES.get(c, c) for c in (p.choices or ())]
+        if not kinds or not set(kinds) <= set(SILENCING_KINDS):
+            out.append(("silencing_param", f"{tags.silencing_param!r} must be a parameter whose "
+                                           f"choices are silencing kinds {SILENCING_KINDS} (or "
+                                           f"'replaced'), got choices {p.choices!r}"))
+        elif _SILENCING_ALIASES.get(p.default, p.default) != tags.silencing:
+            out.append(("silencing", f"{tags.silencing!r} is not the kind of "
+                                     f"{tags.silencing_param}'s default {p.default!r}"))
+    if tags.own_readout and inspect.getattr_static(cls, "decision_function", None) is None:
+        out.append(("own_readout", "True, but the class defines no decision_function(X, "
+                                   "unit_mask=None) (class scores for the battery)"))
+    accepted, anything = _fit_accepts(cls)
+    extra = [o for o in _strings(tags.fit_options) if o not in accepted]
+    if extra and not anything:
+        out.append(("fit_options", f"{', '.join(map(repr, extra))} declared, but "
+                                   f"{cls.__qualname__}._fit does not accept "
+                                   + ("it" if len(extra) == 1 else "them")))
+    return out
 
 
 def _unexpected(cls: type, name: str) -> TypeError:

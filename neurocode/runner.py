@@ -1,14 +1,15 @@
 """Config -> runs -> store: fit each point's rule, measure its code, store the run.
 
 Every run: load the data (:mod:`neurocode.data.prepare`), build the rule by name with the
-config's hyper-parameters and ``random_state = seed``, fit it (supervised rules get the
-labels; rules that record learning curves get the test split as validation data), then
+config's hyper-parameters and ``random_state = seed``, fit it (rules whose tags say
+``uses_labels`` get the labels; each of the rule's ``tags.fit_options`` is passed: the test
+split as ``validation_data``, ``device``, ``progress``, the evaluation ``callback``), then
 encode the test split in chunks and store (:func:`summary_metrics`):
 
 ``avr``            mean number of active units (code != 0) per test stimulus
 ``activity_ratio`` ``avr / n_units``
 ``dead_fraction``  fraction of units never active on the whole test split
-``accuracy``       (rules with a readout: ``predict``) test accuracy
+``accuracy``       (rules with their own classifier, ``tags.own_readout``) test accuracy
 ``recon_mse``      (generative rules) mean squared error per feature of decode(encode(X))
 ``fit_seconds``, ``encode_ms_per_sample``
 
@@ -17,7 +18,6 @@ plus the last value of every learning curve the rule recorded (``curves_``).
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +52,7 @@ def summary_metrics(rule: CodingRule, X: np.ndarray, y: np.ndarray | None,
     correct = 0
     sq_err = 0.0
     t = time.perf_counter()
-    predict = getattr(rule, "predict", None)
+    predict = rule.predict if rule.has_own_readout() else None
     for i in range(0, len(X), chunk):
         xb = X[i:i + chunk]
         codes = rule.encode(xb)
@@ -82,16 +82,13 @@ def execute(spec: RunSpec, *, device: str = "cpu", progress: bool | None = None,
 
     data = load_data(spec.config["data"], seed=spec.config["seed"])
     rule = get_rule(spec.get("model.rule"), **spec.rule_params)
-    accepted = inspect.signature(rule._fit).parameters
-    extra: dict[str, Any] = {}
+    tags = type(rule).tags
     offered = {"validation_data": (data.X_test, data.y_test), "device": device,
                "progress": progress, "callback": on_eval}
-    for k, v in offered.items():
-        if k in accepted:
-            extra[k] = v
+    extra: dict[str, Any] = {k: offered[k] for k in tags.fit_options}
     t = time.perf_counter()
     try:
-        rule.fit(data.X_train, data.y_train if rule.supervised else None, **extra)
+        rule.fit(data.X_train, data.y_train if tags.uses_labels else None, **extra)
     except TrainingFailed as exc:
         curves = getattr(rule, "curves_", {}) or {}
         return RunOutcome(None, curves, _last(curves), "failed", str(exc))
@@ -107,16 +104,21 @@ def execute(spec: RunSpec, *, device: str = "cpu", progress: bool | None = None,
 
 def vector_key(spec: RunSpec) -> str | None:
     """Runs with the same key can be trained as one vectorised model (None: this one cannot):
-    a rule with ``fit_many`` and configs that differ only in ``model.l1``."""
+    a rule with ``fit_many`` and a ``tags.sparsity_param``, and configs that differ only in
+    that parameter (``model.l1`` for the article's networks)."""
     from neurocode.rules import get_rule_class
 
-    if not hasattr(get_rule_class(spec.get("model.rule")), "fit_many"):
+    cls = get_rule_class(spec.get("model.rule"))
+    key = cls.tags.sparsity_param
+    if key is None or not callable(getattr(cls, "fit_many", None)):
         return None
-    if "l1" not in spec.config.get("model", {}):
+    section = cls.params[key].section
+    if key not in spec.config.get(section, {}):
         return None
     import json
 
-    rest = {**spec.config, "model": {k: v for k, v in spec.config["model"].items() if k != "l1"}}
+    rest = {**spec.config,
+            section: {k: v for k, v in spec.config[section].items() if k != key}}
     return json.dumps(rest, sort_keys=True)
 
 

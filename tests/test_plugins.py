@@ -51,8 +51,14 @@ def test_example_plugin_is_listed_runs_and_conforms(installed_plugin, tmp_path):
     check = subprocess.run([sys.executable, "-c", f"""
 from neurocode.rules import get_rule, load_rule
 from neurocode.store import read_run
-from neurocode.testing import check_rule
+from neurocode.testing import check_rule, parametrize_with_checks
+from neurocode_example_plugin import MedianSplit
 check_rule(get_rule("median-split", n_units=8, random_state=0))
+# the tags it declares, and the one-test-per-check form a plugin's own tests use
+assert MedianSplit.tags.code_kind == "binary" and MedianSplit.tags.silencing == "dropped"
+assert MedianSplit._tags_declared and not MedianSplit.tags.own_readout
+for rule, check in parametrize_with_checks([MedianSplit]).args[1]:
+    check(rule)
 rec = read_run({str(files[0])!r})
 # a median split activates each unit for half the stimuli: activity ratio ~ 1/2
 assert rec.status == "complete" and abs(rec.final["activity_ratio"] - 0.5) < 0.05, rec.final

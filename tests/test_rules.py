@@ -83,9 +83,9 @@ class Random(Projection):
 
 
 @pytest.mark.parametrize("broken,message", [
-    (Leaky, "silenced units are active"),
-    (Unchecked, "accepted"),
-    (Random, "same random_state"),
+    (Leaky, "fails check_unit_mask .*silenced units are active"),
+    (Unchecked, "fails check_parameters_validated .*accepted"),
+    (Random, "fails check_deterministic .*same random_state"),
 ])
 def test_the_suite_catches_broken_rules(broken, message):
     with pytest.raises(AssertionError, match=message):
@@ -117,3 +117,20 @@ def test_unknown_rule_suggests_close_names(registered):
 def test_not_fitted():
     with pytest.raises(NotFittedError):
         Projection(random_state=0).encode(np.ones((2, 3)))
+
+
+def test_a_rule_without_tags_keeps_its_old_declarations():
+    # Projection sets code_kind the old way: it is read into the tags, and back
+    assert Projection.tags.code_kind == "binary" == Projection.code_kind
+    assert not Projection.tags.uses_labels and Projection.supervised is False
+    assert Leaky.tags == Projection.tags  # inherited
+
+
+def test_each_check_runs_alone_on_an_unfitted_copy(registered):
+    from neurocode.testing import CHECKS
+
+    rule = Projection(random_state=0)
+    for check in CHECKS:
+        check(rule)
+    with pytest.raises(NotFittedError):
+        rule.encode(np.ones((2, 16)))  # the rule given was never fitted

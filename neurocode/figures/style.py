@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["OKABE_ITO", "TOL_MUTED", "RULE_STYLES", "RuleStyle", "rule_style", "rule_colour",
-           "rule_marker", "format_number", "param_label", "param_name", "run_legend",
-           "value_sort_key", "sort_by_value", "AXIS_LABELS", "RECON_LABELS", "RANK_COLOURS",
-           "CODE_TYPE_SHADES"]
+           "rule_marker", "format_number", "legend_params", "param_label", "param_name",
+           "run_legend", "value_sort_key", "sort_by_value", "AXIS_LABELS", "RECON_LABELS",
+           "RANK_COLOURS", "CODE_TYPE_SHADES"]
 
 #: Okabe & Ito (2008): blue, orange, bluish green, vermillion, reddish purple, sky blue,
 #: yellow, black.
@@ -98,11 +98,18 @@ def format_number(v: Any) -> str:
 #: How a config key reads in a legend: the article's lambda as the Greek letter.
 _PARAM_NAMES = {"l1": "λ", "lam": "λ", "lambda": "λ"}
 
-#: The parameter that tells a rule's runs apart, when its runs' labels do not say.
-_RULE_PARAMS = {
-    "relu-l1-fc": ("l1",), "relu-l1-cnn": ("l1",), "relu-l1-conv-ae": ("decoder", "l1"),
-    "kofn": ("preset", "k"), "kwta": ("k",), "lca": ("lam",),
-}
+
+def legend_params(rule: str) -> tuple[str, ...]:
+    """The parameters that tell ``rule``'s runs apart, when its runs' labels do not say: the
+    rule class's ``tags.legend_params``; none for a rule that is not installed here (its
+    results still draw, labelled by their run labels)."""
+    from neurocode.rules import UnknownRuleError, get_rule_class
+
+    try:
+        return tuple(get_rule_class(str(rule)).tags.legend_params)
+    except UnknownRuleError:
+        return ()
+
 
 _SEED = re.compile(r"(^|,)\s*seed=[^,]*")
 
@@ -124,7 +131,7 @@ def param_label(label: str, rule: str = "", model: dict | None = None) -> str:
             out.append(f"{_PARAM_NAMES.get(k, k)}={v}")
         return ", ".join(out)
     model = model or {}
-    keys = [k for k in _RULE_PARAMS.get(rule, ()) if model.get(k) is not None]
+    keys = [k for k in legend_params(rule) if model.get(k) is not None] if model else []
     if keys:
         return ", ".join(f"{_PARAM_NAMES.get(k, k)}={format_number(model[k])}" for k in keys)
     return "" if label in ("", "run") else label

@@ -47,11 +47,12 @@ __all__ = ["code_sync_async_difference", "supports_update_modes", "sync_async_di
 
 
 def supports_update_modes(rule: Any) -> bool:
-    """Whether ``rule`` declares a hyper-parameter ``update`` allowing "sync" and "async"."""
-    params = getattr(rule, "params", None)
-    spec = params.get("update") if isinstance(params, dict) else None
-    choices = getattr(spec, "choices", None) or ()
-    return "sync" in choices and "async" in choices
+    """Whether ``rule`` declares both update modes, ``tags.update_modes == ("sync", "async")``
+    (chosen by its hyper-parameter ``update``, which the tags' check makes sure it has)."""
+    from neurocode.rules import tags_of
+
+    tags = tags_of(rule)
+    return tags is not None and {"sync", "async"} <= set(tags.update_modes)
 
 
 def _with_update(rule: Any, update: str, random_state: int) -> Any:

@@ -3,8 +3,9 @@
 A readout is trained once on intact codes and never retrained (fault tolerance, interference
 and superposition all read damaged or mixed codes with the readout of the intact ones):
 
-* a supervised rule (one with ``decision_function``, like the article's networks) is read by
-  its own classifier, which sees the code through the same ``unit_mask``;
+* a rule that declares its own classifier (``tags.own_readout``, like the article's networks;
+  :meth:`~neurocode.rules.CodingRule.has_own_readout` for the fitted instance) is read by it,
+  ``decision_function(X, unit_mask=...)``, which sees the code through the same ``unit_mask``;
 * any other rule by a linear probe: multinomial logistic regression (scikit-learn's
   ``LogisticRegression``) on its codes, standardised with the training codes' mean and spread.
   L-BFGS runs to convergence (up to 1,000 iterations: the codes of a 784-unit k-WTA rule on
@@ -17,9 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.rules import CodingRule
+from neurocode.rules import CodingRule, tags_of
 
-__all__ = ["Readout", "fit_readout", "LinearProbe"]
+__all__ = ["Readout", "fit_readout", "has_own_readout", "LinearProbe"]
+
+
+def has_own_readout(rule: Any) -> bool:
+    """Whether ``rule`` is read by its own classifier: a :class:`CodingRule` whose tags declare
+    ``own_readout`` and whose fitted instance has it (an object that is no CodingRule: no)."""
+    tags = tags_of(rule)
+    return bool(tags is not None and tags.own_readout and rule.has_own_readout())
 
 
 class LinearProbe:
@@ -83,9 +91,10 @@ class Readout:
 
 def fit_readout(rule: CodingRule, X_train: Any, y_train: Any, random_state: int = 0,
                 codes: Any = None) -> Readout:
-    """The rule's own classifier if it has one, else a linear probe fitted on intact codes
+    """The rule's own classifier if it declares one (``tags.own_readout``) and the fitted
+    instance has it (``has_own_readout()``), else a linear probe fitted on intact codes
     (``codes``: the codes of ``X_train`` when the caller has them already)."""
-    if callable(getattr(rule, "decision_function", None)):
+    if has_own_readout(rule):
         return Readout(rule, None)
     if codes is None:
         codes = np.concatenate([rule.encode(X_train[i:i + 2000])

@@ -5,7 +5,15 @@ unit, the median of its drive w_i . x over the training data; a unit is active (
 drive exceeds that median. Each unit is therefore active for half the stimuli: a dense binary
 code (the random-hyperplane code of Charikar 2002, "Similarity estimation techniques from
 rounding algorithms", STOC), the contrast case to sparse codes.
+
+What the rule offers is declared once, in its ``tags`` (:class:`neurocode.rules.Tags`): a
+binary code, learned without labels, on any real input, read by the battery's linear probe
+(no ``own_readout``), and a silenced unit is simply dropped from the code (each unit is
+thresholded on its own, so silencing one changes no other). ``neurocode.testing`` holds the
+rule to these declarations (see ``tests/test_median_split.py``).
 """
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -29,7 +37,7 @@ class MedianSplit(CodingRule):
 
     name = "median-split"
     description = "dense binary code: random projections thresholded at their training medians"
-    code_kind = "binary"
+    tags = replace(CodingRule.tags, code_kind="binary", silencing="dropped")
     params = {"n_units": Param(int, 64, low=1, high=100_000, doc="number of units")}
     test_params = {"n_units": 8, "random_state": 0}
 
