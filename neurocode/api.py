@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 __all__ = ["RunOptions", "run", "run_suite", "run_specs", "check_run_options", "check_data",
-           "writable", "measure", "measure_files", "figures", "report"]
+           "writable", "measure", "measure_files", "store_codes", "figures", "report"]
 
 Say = Callable[[str], None]
 
@@ -331,6 +331,64 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
         say(f"{'  ' if steps else f'{path.parent.name}/{path.name}: measured, '}"
             f"{', '.join(parts)} ({total:.0f} s)" + (f" -> {path}:battery/" if steps else ""))
     return failed
+
+
+# --- codes given as files ------------------------------------------------------------------
+
+def store_codes(path: str | Path, out: str | Path = "results", *, name: str | None = None,
+                codes_key: str | None = None, labels_key: str | None = None,
+                test_fraction: float = 0.25, seed: int = 0, threshold: float = 0.0,
+                max_stimuli: int = 10_000, say: Say = _print) -> Path:
+    """Measure the codes in ``path`` (:mod:`neurocode.codes`) and store them as an ordinary
+    run file under ``out/<name>/`` (``name``: the file's stem), its battery inside it and its
+    code card beside it (``.card.json``, ``.card.csv``); the run file's path.
+
+    Bad input (an unreadable file, rows that do not match the labels, NaN, an all-silent
+    code) raises ValueError before anything is written; the run file is written atomically
+    and only once its battery is measured.
+    """
+    import hashlib
+    import json
+
+    from neurocode.codes import GivenCodes, code_card, write_card
+    from neurocode.data.codes import load_codes
+    from neurocode.data.prepare import dataset_from_codes
+    from neurocode.metrics.battery import run_battery
+    from neurocode.runner import summary_metrics
+    from neurocode.store import write_battery, write_run
+
+    src = Path(path).resolve()
+    cs = load_codes(src, codes_key=codes_key, labels_key=labels_key,
+                    test_fraction=test_fraction, random_state=seed)
+    name = name or src.stem
+    safe = "".join(c if c.isalnum() or c in "=.,-_+" else "_" for c in name) or "codes"
+    config = {"seed": int(seed), "model": {"rule": GivenCodes.name},
+              "data": {"dataset": "codes", "path": str(src), "codes_key": codes_key,
+                       "labels_key": labels_key, "test_fraction": float(test_fraction)},
+              "train": {}}
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
+    target = Path(out) / safe / f"codes-{digest}.h5"
+    say(f"{src}: {len(cs.codes_train)} training and {len(cs.codes_test)} test stimuli x "
+        f"{cs.n_units} units" + ("" if cs.labels_test is not None else ", no labels (the "
+                                 "measures that need labels are skipped)"))
+    rule = GivenCodes(random_state=seed).fit(cs.codes_train)
+    t0 = time.perf_counter()
+    battery = run_battery(rule, dataset_from_codes(cs), threshold=threshold,
+                          max_stimuli=max_stimuli, random_state=seed,
+                          progress=lambda m: say(f"  {m}"))
+    skipped = [x for x in str(battery["_meta"].get("skipped", "")).split(",") if x]
+    battery["_meta"]["skipped"] = ",".join(skipped + ["superposition"] * ("superposition"
+                                                                          not in skipped))
+    final = summary_metrics(rule, cs.codes_test, cs.labels_test)
+    write_run(target, config=config, experiment=safe, run_name=safe, seed=seed, curves={},
+              final=final, rule=rule, wall_time_s=time.perf_counter() - t0)
+    write_battery(target, battery)
+    card = code_card(battery, name=safe, source=str(src))
+    js, cv = write_card(card, target.with_suffix(""))
+    act = battery["activity"]
+    say(f"  code {act.get('code_type', '?')}, AVR {act['avr']:.2f} of {cs.n_units}, activity "
+        f"ratio {act['activity_ratio']:.4f} -> {target}; card {js.name}, {cv.name}")
+    return target
 
 
 # --- figures and report ----------------------------------------------------------------------

@@ -86,6 +86,25 @@ def cmd_measure(args: argparse.Namespace) -> int:
         raise ConfigError(f"--threshold must be a finite number >= 0, got {args.threshold}")
     if args.max_stimuli < 1:
         raise ConfigError(f"--max-stimuli must be >= 1, got {args.max_stimuli}")
+    if args.codes:
+        if args.targets:
+            raise ConfigError("give either run files / folders / configs or --codes FILE, "
+                              "not both")
+        try:
+            for f in args.codes:
+                api.store_codes(f, args.out, name=args.name, codes_key=args.codes_key,
+                                labels_key=args.labels_key, test_fraction=args.test_fraction,
+                                seed=0 if args.seed is None else args.seed,
+                                threshold=args.threshold, max_stimuli=args.max_stimuli)
+        except (ValueError, FileNotFoundError) as exc:
+            raise ConfigError(str(exc)) from None
+        except KeyboardInterrupt:
+            _err("interrupted; nothing of the code being measured was stored")
+            return EXIT_INTERRUPTED
+        return EXIT_OK
+    if not args.targets:
+        raise ConfigError("nothing to measure: give run files, results folders or configs, "
+                          "or --codes FILE")
     try:
         paths = _run_files_of(args.targets, args)
     except KeyboardInterrupt:
@@ -225,8 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_list)
 
     m = sub.add_parser("measure", help="run the code-property battery on stored or fresh runs")
-    m.add_argument("targets", nargs="+",
+    m.add_argument("targets", nargs="*",
                    help="run files, results folders, or configs (which are run first)")
+    m.add_argument("--codes", action="append", default=[], metavar="FILE",
+                   help="measure codes given as a file instead (.npz with 'codes' and "
+                        "'labels', or codes_train/labels_train/codes_test/labels_test; .npy; "
+                        ".h5): stored as a run under --out with its card beside it")
+    m.add_argument("--codes-key", default=None, metavar="NAME",
+                   help="the array or HDF5 dataset holding the codes (default 'codes')")
+    m.add_argument("--labels-key", default=None, metavar="NAME",
+                   help="the array or HDF5 dataset holding the labels (default 'labels' if "
+                        "present)")
+    m.add_argument("--test-fraction", type=float, default=0.25,
+                   help="share of one split's stimuli measured; the rest train the readout "
+                        "(default 0.25)")
+    m.add_argument("--name", default=None,
+                   help="experiment name of the stored codes (default: the file's stem)")
     m.add_argument("--threshold", type=float, default=0.0,
                    help="a unit is active when |code| > THRESHOLD (default 0)")
     m.add_argument("--max-stimuli", type=int, default=10_000,

@@ -39,6 +39,13 @@ def load_data(data: dict[str, Any], seed: int = 0) -> Dataset:
         Xtr, _ = make_bars(n_train or 2000, random_state=seed)
         Xte, _ = make_bars(n_test or 500, random_state=seed + 10_000)
         ds = Dataset(Xtr.astype(np.float32), None, Xte.astype(np.float32), None, (8, 8))
+    elif name == "codes":   # codes given as a file (neurocode measure --codes)
+        from neurocode.data.codes import load_codes
+
+        return dataset_from_codes(load_codes(data["path"], codes_key=data.get("codes_key"),
+                                     labels_key=data.get("labels_key"),
+                                     test_fraction=float(data.get("test_fraction", 0.25)),
+                                     random_state=seed))
     elif name == "patches":
         from neurocode.data.patches import load_patches
 
@@ -56,6 +63,14 @@ def load_data(data: dict[str, Any], seed: int = 0) -> Dataset:
             parts += [X, labels.astype(np.int64)]
         ds = Dataset(*parts, image_shape=(28, 28))
     return _preprocess(ds, data.get("preprocess", "none"))
+
+
+def dataset_from_codes(cs: Any) -> Dataset:
+    """Given codes (a :class:`neurocode.data.codes.CodeSet`) as a Dataset whose stimuli are
+    the codes (for :class:`neurocode.codes.GivenCodes`); no image shape, so nothing is
+    superposed."""
+    return Dataset(cs.codes_train, cs.labels_train, cs.codes_test, cs.labels_test,
+                   image_shape=None)
 
 
 def _preprocess(ds: Dataset, how: str) -> Dataset:
