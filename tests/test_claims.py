@@ -218,6 +218,15 @@ def test_claim4_cnn_not_below_fc_or_one_seed():
     assert v.verdict == "not tested" and "they have 1" in v.needs
 
 
+def test_claim4_when_no_cnn_level_keeps_accuracy_the_effect_is_the_smallest_drop():
+    runs = (_cnn_grid([(0.0, 10_000, 0.99), (1e-5, 3000, 0.95), (1e-4, 146, 0.90)])
+            + _fc_grid([(0.0, 150, 0.98), (1e-4, 5.4, 0.976)]))
+    v = _ev(4, runs)
+    assert v.verdict == "not supported"
+    assert "no lambda > 0 level of the CNN keeps its accuracy" in v.effect
+    assert "smallest accuracy drop is 0.04" in v.effect and "(l1=1e-05)" in v.effect
+
+
 # --- claim 5: the autoencoder -----------------------------------------------------------------
 
 def _ae(decoder, l1, acc, recon, curve, seed=0):
