@@ -232,3 +232,20 @@ def test_measure_adds_the_measures_an_older_battery_lacks_and_keeps_the_rest(tmp
         np.testing.assert_array_equal(np.asarray(new["sync_async"][k]), np.asarray(v), err_msg=k)
     assert main(["measure", str(f)]) == 0
     assert "already measured" in capsys.readouterr().out
+
+
+def test_own_classifier_readout_names_classes_not_columns():
+    """A rule's own classifier scores column j for its classes_[j]: with labels 3, 7, 9 the
+    readout must predict 3, 7, 9 (reading column indices 0, 1, 2 gave accuracy 0)."""
+    from neurocode.metrics.readout import fit_readout
+
+    rng = np.random.default_rng(0)
+    y = rng.choice([3, 7, 9], 300)
+    X = rng.normal(size=(300, 20)) + 3.0 * (y[:, None] == np.array([3, 7, 9])[None, :]).repeat(
+        7, axis=1)[:, :20]
+    rule = get_rule("local-class", random_state=0).fit(X, y)
+    readout = fit_readout(rule, X, y)
+    assert readout.kind == "own classifier"
+    assert set(np.unique(readout.predict(X))) <= {3, 7, 9}
+    assert readout.accuracy(X, y) == pytest.approx(float((rule.predict(X) == y).mean()))
+    assert readout.accuracy(X, y) > 0.9

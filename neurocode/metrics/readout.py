@@ -81,8 +81,17 @@ class Readout:
         return self.probe.decision_function(codes)
 
     def predict(self, X: Any, unit_mask: Any = None) -> np.ndarray:
+        """The class of the largest score for each stimulus: one of the probe's class labels,
+        or, for a rule's own classifier, the rule's ``classes_[column]`` (column ``j`` of its
+        scores is class ``classes_[j]``; the column index itself when it has no
+        ``classes_``, as for the article's nets trained on the labels 0..C-1)."""
         s = self.scores(X, unit_mask)
-        classes = self.probe.classes_ if self.probe is not None else np.arange(s.shape[1])
+        if self.probe is not None:
+            classes = self.probe.classes_
+        else:
+            own = getattr(self.rule, "classes_", None)
+            classes = (np.asarray(own) if own is not None and len(own) == s.shape[1]
+                       else np.arange(s.shape[1]))
         return classes[s.argmax(axis=1)]
 
     def accuracy(self, X: Any, y: Any, unit_mask: Any = None) -> float:
