@@ -166,8 +166,12 @@ def run_battery(
             **decoding.readout_support(codes_tr, y_tr, codes_te, y_te, random_state=random_state),
             **decoding.active_synapses(codes_te, fan_out=int(len(np.unique(y_tr))),
                                        threshold=threshold)})
+        # the readout's affine map is fitted on test and training stimuli together (a
+        # 784-unit code needs more than 785 rows); the timed batch is drawn from them alike
         timed("compute", lambda: compute.compute_cost(
-            rule, readout, X_te, codes=codes_te, threshold=threshold, random_state=random_state))
+            rule, readout, np.concatenate([X_te, X_tr]),
+            codes=np.concatenate([codes_te, codes_tr]), threshold=threshold,
+            random_state=random_state))
     else:
         skipped += ["fault", "superposition", "overlap", "decoding", "compute"]
     if labelled and data.image_shape is None:
