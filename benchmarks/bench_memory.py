@@ -30,7 +30,11 @@ import numpy as np
 
 from neurocode.models.binary import random_codes
 from neurocode.models.memory import (
-    hebbian_couplings, hopfield_run, overlap, willshaw_recall, willshaw_store,
+    hebbian_couplings,
+    hopfield_run,
+    overlap,
+    willshaw_recall,
+    willshaw_store,
 )
 
 

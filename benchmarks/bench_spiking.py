@@ -97,7 +97,7 @@ def main() -> None:
     m = args.n_train_brian2
     for target in targets:
         eng, t_build = _timed(lambda: Brian2Engine(W0, theta0, model, proto, learning=True,
-                                                   target=target, cache_dir=cache))
+                                                   target=target, cache_dir=cache))  # noqa: B023 (called inside the loop)
         eng.reset_state(v_offset=-40.0)
         (_, l1), t_first = _timed(eng.train, X[:1], seeds[:1])  # cython: compiles here
         (_, levels), t = _timed(eng.train, X[1:1 + m], seeds[1:1 + m])
@@ -130,7 +130,8 @@ def main() -> None:
         (counts_b2, _), t = _timed(eng.frozen_counts, Xt[:k], tseeds[:k])
         out[f"brian2_{target}_test_ms"] = 1e3 * t / k
         out[f"brian2_{target}_test_counts_equal"] = float(
-            np.mean([np.array_equal(a, b) for a, b in zip(counts_b2, counts_fast[:k])]))
+            np.mean([np.array_equal(a, b)
+                     for a, b in zip(counts_b2, counts_fast[:k], strict=True)]))
         rows.append((f"brian2 {target} testing, per sample", out[f"brian2_{target}_test_ms"],
                      f"{k} images; identical counts to numba on "
                      f"{100 * out[f'brian2_{target}_test_counts_equal']:.0f} %"))

@@ -47,7 +47,7 @@ def main() -> None:
     opts = [torch.optim.Adam(m.parameters(), lr=1e-3) for m in models]
 
     def separate(i):
-        for m, o, lam in zip(models, opts, lams):
+        for m, o, lam in zip(models, opts, lams, strict=True):
             out = m(xs[i])
             loss = loss_terms(m, out, xs[i], ys[i], lam)["total"]
             o.zero_grad(set_to_none=True)

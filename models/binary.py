@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from neurocode.params import Param, ParamError
+
 # the random k-of-N codes (the null of every comparison) live in the framework
 from neurocode.random_codes import random_code_indices, random_codes
 from neurocode.rules import CodingRule

@@ -207,6 +207,7 @@ class DiehlCook(CodingRule):
     # -- parameters ---------------------------------------------------------------------
     @property
     def n_units(self) -> int:
+        """The code's width: one unit per excitatory neuron, ``n_e``."""
         return self.n_e
 
     def _validate_together(self) -> None:
@@ -272,7 +273,7 @@ class DiehlCook(CodingRule):
         return counts
 
     # -- the contract -------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "DiehlCook":
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> DiehlCook:
         """Learn the weights from ``X`` by STDP; with labels ``y``, also label the neurons
         (which gives :meth:`decision_function` and :meth:`predict`). Labels are optional."""
         if y is not None:

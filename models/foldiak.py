@@ -208,7 +208,7 @@ class Foldiak(CodingRule):
             order = rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
             self._learn(X.astype(np.float64, copy=False), order)
 
-    def partial_fit(self, X: Any, y: Any = None) -> "Foldiak":
+    def partial_fit(self, X: Any, y: Any = None) -> Foldiak:
         """Learn from the stimuli ``X`` one at a time, in the given order (one pass).
 
         The first call initialises the weights as :meth:`fit` does.

@@ -186,7 +186,7 @@ class _Hebbian(CodingRule):
         for _ in range(self.epochs):
             self._pass(X, rng.permutation(len(X)))
 
-    def partial_fit(self, X: Any, y: Any = None) -> "_Hebbian":
+    def partial_fit(self, X: Any, y: Any = None) -> _Hebbian:
         """One pass over ``X`` in the order given, continuing the learning-rate schedule.
 
         The first call initialises the weights from ``random_state``. With ``center=True``

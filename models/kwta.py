@@ -184,7 +184,7 @@ class KWTA(CodingRule):
                 self._learn_batch(X[order[start:start + bs]], lr, rng)
                 step += 1
 
-    def partial_fit(self, X: Any, y: Any = None) -> "KWTA":
+    def partial_fit(self, X: Any, y: Any = None) -> KWTA:
         """One pass over ``X`` in the given order, in mini-batches, at the constant rate ``lr``.
 
         The first call initialises the weights from ``X`` as :meth:`fit` does.

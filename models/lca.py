@@ -314,7 +314,7 @@ class LCA(CodingRule):
             curve.append(self._learn(X, rng.permutation(len(X))))
         self.objective_curve_ = np.asarray(curve, dtype=np.float64)
 
-    def partial_fit(self, X: Any, y: Any = None) -> "LCA":
+    def partial_fit(self, X: Any, y: Any = None) -> LCA:
         """One pass of dictionary updates over ``X`` in its order, ``batch_size`` at a time."""
         self._validate_params()
         fitted = hasattr(self, "dictionary_")

@@ -50,8 +50,6 @@ import numpy as np
 # the pure functions live in the framework (neurocode.memories), below every rule and measure;
 # they are re-exported here, where the rules that carry state through them are
 from neurocode.memories import (
-    _EXACT_F32,
-    _chunks,
     check_binary,
     hebbian_couplings,
     hopfield_energy,
@@ -111,7 +109,7 @@ class _Memory(CodingRule):
         self._reset(X.shape[1])
         self._store(X)
 
-    def partial_fit(self, X: Any, y: Any = None) -> "_Memory":
+    def partial_fit(self, X: Any, y: Any = None) -> _Memory:
         """Store the binary patterns ``X`` (rows) in addition to those stored already."""
         self._validate_params()
         fitted = hasattr(self, "weights_")
@@ -121,7 +119,7 @@ class _Memory(CodingRule):
         self._store(X)
         return self
 
-    def store(self, patterns: Any) -> "_Memory":
+    def store(self, patterns: Any) -> _Memory:
         """Store binary patterns (rows), online: the same as :meth:`partial_fit`."""
         return self.partial_fit(patterns)
 
@@ -179,6 +177,8 @@ class Willshaw(_Memory):
 
     @classmethod
     def conformance_data(cls, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+        """The conformance suite's data (:func:`neurocode.testing.conformance_data`): ``n_samples``
+        random 4-of-32 binary codes, the patterns a memory stores, with labels of 3 classes."""
         from neurocode.models.binary import random_codes
 
         y = np.random.default_rng(1).integers(0, 3, n_samples)
@@ -196,7 +196,7 @@ class Willshaw(_Memory):
         willshaw_store(self.weights_, X, Y)
         self.n_stored_ += len(X)
 
-    def store_pairs(self, A: Any, B: Any) -> "Willshaw":
+    def store_pairs(self, A: Any, B: Any) -> Willshaw:
         """Store hetero-associative pairs: ``W |= (A^T B > 0)`` for binary ``A`` (M, n_in) and
         ``B`` (M, n_out). On an unfitted memory this makes a hetero-associative one
         (``n_features_in_ = n_in``, ``n_units = n_out``); later calls add pairs."""
@@ -290,6 +290,9 @@ class Hopfield(_Memory):
 
     @classmethod
     def conformance_data(cls, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+        """The conformance suite's data (:func:`neurocode.testing.conformance_data`): ``n_samples``
+        random binary patterns of 32 units, each unit on with probability 1/2, with labels of 3
+        classes."""
         rng = np.random.default_rng(0)
         y = rng.integers(0, 3, n_samples)
         return (rng.random((n_samples, 32)) < 0.5).astype(np.float64), y

@@ -37,8 +37,9 @@ alignment instead of PyTorch's symmetric padding.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -107,12 +108,15 @@ class SparseReluLinear(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """The dense ``ReLU(x W^T + b)``; keeps the input and the code for the backward."""
         h = torch.relu(torch.addmm(bias, x, weight.t()))
         ctx.save_for_backward(x, h)
         return h
 
     @staticmethod
     def backward(ctx, grad_h: torch.Tensor):
+        """Gradients of the weights and the bias, computed for the units active somewhere in the
+        batch only (exact zeros for the others); none for the input."""
         x, h = ctx.saved_tensors
         on = h > 0
         cols = on.any(dim=0).nonzero().squeeze(1)
@@ -205,6 +209,8 @@ class SparseConvCode(torch.autograd.Function):
     def forward(ctx, xpad: torch.Tensor, conv_w: torch.Tensor, conv_b: torch.Tensor,
                 out_w: torch.Tensor, out_b: torch.Tensor, dec_w: torch.Tensor | None = None,
                 dec_b: torch.Tensor | None = None, decoder: str | None = None):
+        """The dense convolution, then the logits, the flattened code ``h`` and the reconstruction
+        (None without a ``decoder``) from the active (image, unit) pairs only."""
         maps = torch.relu_(F.conv2d(xpad, conv_w, conv_b, stride=2))
         batch, n_units = maps.shape[0], maps[0].numel()
         h = maps.reshape(batch, n_units)
@@ -243,6 +249,8 @@ class SparseConvCode(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g_logits: torch.Tensor | None, g_h: torch.Tensor | None,
                  g_recon: torch.Tensor | None = None):
+        """The gradients of the class docstring (readout, decoder, convolution), summed over the
+        active pairs only; the padded input and ``decoder`` get none."""
         xpad, b, j, c, pos, vals, w_j, k_j, where, dec_w = ctx.saved_tensors
         grad_out_w = grad_out_b = grad_dec_w = grad_dec_b = None
         g = torch.zeros_like(vals)
@@ -297,6 +305,8 @@ class FCNet(nn.Module):
         self.sparse_backward = sparse_backward
 
     def forward(self, x: torch.Tensor) -> Output:
+        """Logits and hidden code of a batch (each image flattened to its inputs); while gradients
+        are on with ``sparse_backward``, the hidden layer is :class:`SparseReluLinear`."""
         x = x.reshape(x.shape[0], -1)
         if self.sparse_backward and torch.is_grad_enabled():
             h = SparseReluLinear.apply(x, self.fc1.weight, self.fc1.bias)
@@ -356,6 +366,10 @@ class ConvNet(nn.Module):
         return Output(self.out(h), h)
 
     def forward(self, x: torch.Tensor) -> Output:
+        """Logits and flattened code of a batch of 28x28 images (and, for :class:`ConvAE`, the
+        reconstruction). While training with ``sparse_backward``, the step takes the sparse route
+        (:class:`SparseConvCode`) when the last look at the activity ratio found it at most
+        ``SPARSE_BELOW``."""
         if not (self.sparse_backward and torch.is_grad_enabled()):
             return self._heads(self.encoder(x))
         if self.sparse_route:
@@ -667,7 +681,7 @@ class _ReluL1Rule(CodingRule):
         finish()
 
     @classmethod
-    def fit_many(cls, rules: list["_ReluL1Rule"], X: Any, y: Any,
+    def fit_many(cls, rules: list[_ReluL1Rule], X: Any, y: Any,
                  validation_data: tuple | None = None, device: str | torch.device = "cpu",
                  progress: bool | None = False) -> list[TrainingFailed | None]:
         """Train rules that differ only in ``l1`` as one batched model: a vectorised sweep.
@@ -686,7 +700,6 @@ class _ReluL1Rule(CodingRule):
         import copy
 
         from torch.func import functional_call, stack_module_state, vmap
-
         from tqdm.auto import tqdm
 
         if not rules:
@@ -780,7 +793,8 @@ class _ReluL1Rule(CodingRule):
                 opt.step()
                 bar.update(1)
                 if (it + 1) % every == 0 or it + 1 == iters:
-                    for i, (b, v) in enumerate(zip(first_bad.tolist(), bad_loss.tolist())):
+                    for i, (b, v) in enumerate(zip(first_bad.tolist(), bad_loss.tolist(),
+                                                   strict=True)):
                         if b and failed[i] is None:
                             failed[i] = TrainingFailed(
                                 f"loss became {v} at iteration {b} (l1={rules[i].l1:g}, "
@@ -856,6 +870,7 @@ class ReluL1FC(_ReluL1Rule):
 
     @property
     def n_units(self) -> int:
+        """The code's width: the ``hidden`` units of the hidden layer."""
         return int(self.hidden)
 
     def _build(self, generator):
@@ -893,6 +908,7 @@ class ReluL1CNN(_ReluL1Rule):
 
     @property
     def n_units(self) -> int:
+        """The code's width: every position of every feature map, ``14 * 14 * feature_maps``."""
         return 14 * 14 * int(self.feature_maps)
 
     def _build(self, generator):

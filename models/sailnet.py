@@ -274,7 +274,7 @@ class SAILnet(CodingRule):
             order = rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
             self._learn(X, order)
 
-    def partial_fit(self, X: Any, y: Any = None) -> "SAILnet":
+    def partial_fit(self, X: Any, y: Any = None) -> SAILnet:
         """Learn from the stimuli ``X`` in the given order, ``batch_size`` at a time (the last
         batch may be smaller), one weight update per batch. The first call initialises the
         weights as :meth:`fit` does.

@@ -6,8 +6,14 @@ save and reload fitted rules (:func:`save_rule`, :func:`load_rule`).
 """
 
 from neurocode.params import Param
-from neurocode.rules import (CodingRule, available_rules, get_rule, load_rule, plugin_errors,
-                             save_rule)
+from neurocode.rules import (
+    CodingRule,
+    available_rules,
+    get_rule,
+    load_rule,
+    plugin_errors,
+    save_rule,
+)
 
 __version__ = "0.1.0"
 

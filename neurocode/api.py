@@ -21,9 +21,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 __all__ = ["RunOptions", "run", "run_suite", "run_specs", "check_run_options", "check_data",
            "writable", "measure", "measure_files", "store_codes", "figures", "report"]

@@ -34,8 +34,9 @@ Jaccard overlap) and corrections of the article's arithmetic are shown as such
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -394,9 +395,9 @@ def _paired(base: Level, lv: Level, fn: Callable[[RunResult], float]) -> tuple[l
 def _drop_and_reduction(fam: Family, base: Level, lv: Level, ctx: _Ctx, key: str
                         ) -> tuple[Interval, Interval, int]:
     a0, a1 = _paired(base, lv, _acc)
-    drop = ctx.mean((key, fam.name, lv.key, "drop"), [x - y for x, y in zip(a0, a1)])
+    drop = ctx.mean((key, fam.name, lv.key, "drop"), [x - y for x, y in zip(a0, a1, strict=True)])
     v0, v1 = _paired(base, lv, lambda r: r.avr)
-    logs = [math.log(x / y) for x, y in zip(v0, v1) if x > 0 and y > 0]
+    logs = [math.log(x / y) for x, y in zip(v0, v1, strict=True) if x > 0 and y > 0]
     red = ctx.mean((key, fam.name, lv.key, "red"), logs)
     red = replace(red, estimate=math.exp(red.estimate) if _finite(red.estimate) else red.estimate,
                   low=math.exp(red.low) if _finite(red.low) else red.low,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,8 @@ def _opts(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``neurocode run CONFIG``: run every point of an experiment's sweep (or every part of a suite)
+    into ``--out``. Exit 1 if a run failed, 130 on Ctrl-C (finished runs are kept)."""
     from neurocode import api
     from neurocode import config as cfgmod
 
@@ -79,6 +80,9 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
+    """``neurocode measure``: run the battery on stored runs (run files, results folders, or
+    configs, which are run first), or, with ``--codes FILE``, store given codes as a run and measure
+    them. Exit 1 if a measurement failed, 2 on bad options."""
     from neurocode import api
     from neurocode.config import ConfigError
 
@@ -120,6 +124,9 @@ def cmd_measure(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """``neurocode list``: the registered rules (built-in and plugin) and the bundled experiment
+    configs, as text, or with ``--json`` with every rule's parameters; plugins that failed to load
+    are reported (on stderr, or in the JSON)."""
     from neurocode.rules import available_rules, plugin_errors
 
     rules = available_rules()
@@ -159,6 +166,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """``neurocode show RUN``: print a run file's experiment, status, configuration and final
+    metrics."""
     from neurocode.store import read_run
 
     rec = read_run(args.run)
@@ -180,6 +189,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
+    """``neurocode figures RESULTS``: draw every figure the stored runs allow into ``--out`` and
+    print their paths; exit 1 when there is nothing to draw."""
     from neurocode import api
 
     if not Path(args.results).is_dir():
@@ -197,6 +208,9 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """``neurocode report RESULTS``: write the claims ledger with its computed verdicts as HTML and
+    Markdown, print both paths and a one-line count of the verdicts; exit 1 on a
+    :class:`~neurocode.report.ReportError`."""
     from neurocode import api
     from neurocode.report import ReportError, summary_line
 
@@ -214,6 +228,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``neurocode`` argument parser: one subcommand (run, list, measure, show, figures, report)
+    per ``cmd_*`` function, which it sets as ``args.func``."""
     p = argparse.ArgumentParser(prog="neurocode", description=__doc__.splitlines()[0].strip('`. '))
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -304,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``neurocode`` command on ``argv`` (default: ``sys.argv[1:]``) and return its exit
+    code: 2 for a malformed config or command line, 1 for a missing or corrupt data set or run file
+    (or a failed run), 130 when interrupted."""
     from neurocode.config import ConfigError
     from neurocode.data import DatasetError
     from neurocode.store import StoreError

@@ -56,6 +56,7 @@ class GivenCodes(CodingRule):
 
     @property
     def n_units(self) -> int:
+        """The code's width: the number of columns of the codes it was fitted on."""
         self._check_fitted()
         return int(self.n_features_in_)
 

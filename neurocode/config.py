@@ -97,6 +97,8 @@ def parse_set(items: list[str]) -> dict[str, Any]:
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file as a mapping (``1e-4`` is a float, as in YAML 1.2);
+    :class:`ConfigError` when the file is missing, is not YAML or holds no mapping."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
@@ -125,10 +127,14 @@ class RunSpec:
 
     @property
     def filename(self) -> str:
+        """The run file's name, ``<label>-<digest>.h5``: the label made safe for a path (characters
+        other than letters, digits and ``=.,-_+`` become ``_``), then the config's hash."""
         safe = "".join(c if c.isalnum() or c in "=.,-_+" else "_" for c in self.label) or "run"
         return f"{safe}-{self.digest}.h5"
 
     def get(self, dotted: str) -> Any:
+        """The config entry at a dotted key, e.g. ``spec.get("model.rule")``; KeyError when it is
+        absent."""
         node: Any = self.config
         for p in dotted.split("."):
             node = node[p]
@@ -235,13 +241,13 @@ def resolve(raw: dict[str, Any], overrides: dict[str, Any] | None = None) -> lis
                           + ", ".join(f"{k}: {n}" for k, n in lengths.items()))
 
     keys, zkeys = list(sweep), list(zipped)
-    rows = list(zip(*(zipped[k] for k in zkeys))) if zkeys else [()]
+    rows = list(zip(*(zipped[k] for k in zkeys), strict=True)) if zkeys else [()]
     runs: list[RunSpec] = []
     for combo in itertools.product(*(sweep[k] for k in keys)) if keys else [()]:
         for row in rows:
             point = dict(flat)
-            point.update(zip(keys, combo))
-            point.update(zip(zkeys, row))
+            point.update(zip(keys, combo, strict=True))
+            point.update(zip(zkeys, row, strict=True))
             checked = _resolve_point(point, swept=set(keys), zipped=set(zkeys))
             label = ",".join(f"{k.split('.')[-1]}={_fmt(checked[k])}" for k in keys + zkeys) or "run"
             runs.append(RunSpec(checked["name"], label, _unflatten(checked)))

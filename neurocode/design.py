@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -94,11 +95,13 @@ class Level:
 
     @property
     def avr(self) -> float:
+        """Mean number of active units per stimulus over the level's runs (NaN if none has one)."""
         v = [float(r.avr) for r in self.runs if _finite(r.avr)]
         return float(np.mean(v)) if v else float("nan")
 
     @property
     def seeds(self) -> list[int]:
+        """The distinct seeds of the level's runs, ascending."""
         return sorted({r.seed for r in self.runs})
 
 
@@ -115,6 +118,7 @@ class Family:
 
     @property
     def name(self) -> str:
+        """The family in words: ``<experiment> (<rule>, N = <n_units>)``."""
         return f"{self.experiment} ({self.rule}, N = {self.n_units})"
 
     @property
@@ -168,7 +172,7 @@ def families(runs: Sequence[RunResult], *, min_learned: float = MIN_LEARNED_FRAC
         varied = tuple(k for k in names if len({d.get(k) for d in keys}) > 1)
         fam = Family(exp, rule, n, varied)
         by_level: dict[str, list[RunResult]] = {}
-        for r, d in zip(group, keys):
+        for r, d in zip(group, keys, strict=True):
             why = exclusion(r, min_learned)
             if why:
                 fam.excluded.append((r, why))

@@ -38,6 +38,7 @@ class Param:
 
     @property
     def types(self) -> tuple[type, ...]:
+        """The declared type as a tuple (``type`` names one type or a tuple of them)."""
         return self.type if isinstance(self.type, tuple) else (self.type,)
 
     def check(self, value: Any, name: str, owner: str = "config key") -> Any:
@@ -67,6 +68,9 @@ class Param:
         return value
 
     def describe(self) -> str:
+        """The allowed values in words, for error messages and ``neurocode list``: e.g. ``one of
+        'a', 'b'``, ``int >= 1``, ``float in [0, 1]``, followed by ``or null`` when None is
+        allowed."""
         name = " or ".join(t.__name__ for t in self.types)
         if self.choices is not None:
             out = f"one of {', '.join(map(repr, self.choices))}"

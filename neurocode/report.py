@@ -26,9 +26,10 @@ import html
 import math
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from neurocode.claims import VERDICTS, Claim, Verdict, evaluate_all, verdict_counts
 from neurocode.results import RunResult, load_results

@@ -262,14 +262,17 @@ class CodingRule:
         """The hyper-parameters as given to the constructor."""
         return {k: getattr(self, k) for k in self.params}
 
-    def set_params(self, **params: Any) -> "CodingRule":
+    def set_params(self, **params: Any) -> CodingRule:
+        """Set hyper-parameters by name and return the rule. An unknown name is a TypeError at once;
+        a bad value is a :class:`~neurocode.params.ParamError` at the next :meth:`fit`, which checks
+        them all."""
         for k, v in params.items():
             if k not in self.params:
                 raise _unexpected(type(self), k)
             setattr(self, k, v)
         return self
 
-    def clone(self) -> "CodingRule":
+    def clone(self) -> CodingRule:
         """An unfitted copy with the same hyper-parameters."""
         return type(self)(**self.get_params())
 
@@ -286,7 +289,7 @@ class CodingRule:
         return np.random.default_rng(self.random_state)
 
     # -- the contract -------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> "CodingRule":
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> CodingRule:
         """Learn from ``X`` (n_samples, n_features) and, for supervised rules, labels ``y``."""
         self._validate_params()
         X = self._check_X(X, reset=True)
@@ -325,10 +328,14 @@ class CodingRule:
 
     @property
     def generative(self) -> bool:
+        """Whether the rule reconstructs stimuli from codes: its class implements ``_decode``, so
+        :meth:`decode` works."""
         return type(self)._decode is not CodingRule._decode
 
     @property
     def online(self) -> bool:
+        """Whether the rule can learn online, one batch after another: it has a callable
+        ``partial_fit``."""
         return callable(getattr(self, "partial_fit", None))
 
     def has_own_readout(self) -> bool:
@@ -633,6 +640,9 @@ def plugin_errors() -> dict[str, str]:
 
 
 def get_rule_class(name: str) -> type[CodingRule]:
+    """The rule class registered under ``name``, built-in or plugin; :class:`UnknownRuleError` when
+    there is none, suggesting the closest names, or saying why a plugin of that name failed to
+    load."""
     _discover()
     if name in _REGISTRY:
         return _REGISTRY[name]

@@ -19,9 +19,10 @@ plus the last value of every learning curve the rule recorded (``curves_``).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,10 @@ from neurocode.rules import CodingRule, TrainingFailed, get_rule
 
 @dataclass
 class RunOutcome:
+    """What fitting one run gave: the fitted rule (None when fitting failed), its learning curves,
+    the final metrics (:func:`summary_metrics` and the curves' last values), ``status``
+    (``"complete"`` or ``"failed"``) and, for a failed run, the reason."""
+
     rule: CodingRule | None
     curves: dict[str, np.ndarray]
     final: dict[str, float]
@@ -140,7 +145,7 @@ def execute_many(specs: list[RunSpec], *, device: str = "cpu",
         return [RunOutcome(None, {}, {}, "failed", why) for _ in specs]
     fit_seconds = (time.perf_counter() - t) / len(specs)
     out = []
-    for rule, exc in zip(rules, failed):
+    for rule, exc in zip(rules, failed, strict=True):
         curves = getattr(rule, "curves_", {}) or {}
         if exc is not None:
             out.append(RunOutcome(None, curves, _last(curves), "failed", str(exc)))
@@ -167,6 +172,8 @@ def tensorboard_writer(tb_dir: str | Path | None, spec: RunSpec):
 
 
 def tensorboard_available() -> bool:
+    """Whether the ``tensorboard`` package (the ``tensorboard`` extra) can be imported, which
+    ``--tensorboard`` needs."""
     try:
         import tensorboard  # noqa: F401
     except ImportError:

@@ -38,8 +38,9 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class Interval:
     #: True when :meth:`at` reads the expanded percentile level (:func:`expanded_level`)
     expanded: bool = field(default=False, repr=False, compare=False)
 
-    def at(self, confidence: float) -> "Interval":
+    def at(self, confidence: float) -> Interval:
         """The same bootstrap read at another confidence level (no new resampling)."""
         if self.samples.size < 2:
             return replace(self, confidence=confidence)

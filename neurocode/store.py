@@ -32,10 +32,11 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import h5py
 import numpy as np
@@ -84,14 +85,19 @@ class RunRecord:
 
     @property
     def status(self) -> str:
+        """The run's ``status`` attribute: ``"complete"``, ``"failed"``, or ``"writing"`` for a file
+        whose writer stopped before finishing (``""`` when absent)."""
         return str(self.attrs.get("status", ""))
 
     @property
     def experiment(self) -> str:
+        """The experiment the run belongs to (its ``experiment`` attribute; ``""`` when absent)."""
         return str(self.attrs.get("experiment", ""))
 
     @property
     def run_name(self) -> str:
+        """The run's label within its experiment, e.g. ``"l1=1e-05"`` (its ``run_name`` attribute;
+        ``""`` when absent)."""
         return str(self.attrs.get("run_name", ""))
 
 
@@ -139,7 +145,7 @@ def write_run(
             f.attrs["versions"] = json.dumps(package_versions(), sort_keys=True)
             f.attrs["git_commit"] = git_commit()
             f.attrs["wall_time_s"] = float(wall_time_s)
-            f.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            f.attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
             f.attrs["reason"] = reason
             # status is written last: a reader of a half-written file never sees "complete".
             f.attrs["status"] = "writing"
@@ -215,7 +221,7 @@ def write_battery(path: str | os.PathLike, results: Mapping[str, Mapping[str, An
                     else:
                         arr = np.asarray(value)
                         g.create_dataset(name, data=arr, **_checksummed(arr))
-            root.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            root.attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
             f.flush()
         fd = os.open(tmp, os.O_RDONLY)
         try:
@@ -302,6 +308,7 @@ def run_status(path: str | os.PathLike, verify: bool = True) -> str:
 
 
 def is_complete(path: str | os.PathLike) -> bool:
+    """Whether the run file at ``path`` is readable and complete (:func:`run_status`)."""
     return run_status(path) == "complete"
 
 
@@ -331,4 +338,5 @@ class Timer:
 
     @property
     def elapsed(self) -> float:
+        """Seconds since the timer was made."""
         return time.perf_counter() - self.start

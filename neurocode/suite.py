@@ -61,12 +61,15 @@ class Part:
 
 @dataclass
 class Suite:
+    """A suite resolved for one budget: its name, that budget, and its parts in running order."""
+
     name: str
     budget: str
     parts: list[Part] = field(default_factory=list)
 
     @property
     def n_runs(self) -> int:
+        """The number of runs of all the parts together."""
         return sum(len(p.specs) for p in self.parts)
 
 

@@ -32,11 +32,12 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from neurocode import store
 from neurocode.config import RunSpec
@@ -58,6 +59,8 @@ class RunLock:
         self.fd: int | None = None
 
     def acquire(self) -> bool:
+        """Take the lock without waiting: True when this process now holds it, False when another
+        process does (or the lock file kept being replaced under it)."""
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +84,7 @@ class RunLock:
         return False
 
     def release(self) -> None:
+        """Remove the lock file and release the lock; nothing to do when it is not held."""
         if self.fd is None:
             return
         try:
@@ -200,7 +204,7 @@ def run_task(specs: list[RunSpec], out_dir: str | Path, *, device: str = "cpu",
             t = time.perf_counter()
             outcomes = execute_many([r[1] for r in runnable], device=device, progress=progress)
             seconds = (time.perf_counter() - t) / len(runnable)
-            for (i, spec, path, note), outcome in zip(runnable, outcomes):
+            for (i, spec, path, note), outcome in zip(runnable, outcomes, strict=True):
                 note += f" (trained with {len(runnable)} lambdas as one vectorised model)"
                 results[i] = _store(spec, path, outcome, seconds, note)
     finally:
@@ -225,6 +229,9 @@ def _tensorboard_callback(writer: Any) -> Callable[[int, dict], None] | None:
 # -- the sweep --------------------------------------------------------------------------------
 @dataclass
 class SweepSummary:
+    """The outcome of a sweep: the run files done, skipped (already complete), left to another sweep
+    running them (busy) and failed (with why), and the sweep's wall time in seconds."""
+
     done: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     busy: list[Path] = field(default_factory=list)
@@ -232,6 +239,8 @@ class SweepSummary:
     seconds: float = 0.0
 
     def add(self, r: PointResult) -> None:
+        """Count one point's result under its status (any status but done, skipped or busy is a
+        failure)."""
         if r.status == "done":
             self.done.append(r.path)
         elif r.status == "skipped":
@@ -242,6 +251,7 @@ class SweepSummary:
             self.failed.append((r.path, r.reason or r.message))
 
     def lines(self) -> list[str]:
+        """The summary as printed: a line of counts, then one line per failed run saying why."""
         head = (f"{len(self.done)} done, {len(self.skipped)} skipped (already complete), "
                 f"{len(self.failed)} failed")
         if self.busy:
@@ -252,6 +262,7 @@ class SweepSummary:
 
 
 def default_workers() -> int:
+    """Worker processes when none are asked for: one per CPU core, at least one."""
     return max(1, os.cpu_count() or 1)
 
 
@@ -338,7 +349,7 @@ def run_sweep(
         elif workers == 1 or len(tasks) == 1:
             for task in tasks:
                 results = run_task(task, out_dir, progress=progress, **kw)
-                for spec, r in zip(task, results):
+                for spec, r in zip(task, results, strict=True):
                     report(spec, r)
                 if any(r.storage_error for r in results):
                     break
@@ -381,7 +392,7 @@ def _run_pool(tasks: list[list[RunSpec]], out_dir: str | Path, kw: dict, workers
                     results = [PointResult(run_path(out_dir, s), "failed",
                                            f"FAILED: {type(exc).__name__}: {exc}", str(exc))
                                for s in task]
-                for spec, r in zip(task, results):
+                for spec, r in zip(task, results, strict=True):
                     report(spec, r)
                 if any(r.storage_error for r in results):
                     queue.clear()
@@ -450,7 +461,7 @@ def _run_dask(tasks: list[list[RunSpec]], out_dir: str | Path, kw: dict, workers
                                        f"FAILED: {type(exc).__name__}: {exc}; rerun the sweep "
                                        f"to complete it", f"{type(exc).__name__}: {exc}")
                            for s in task]
-            for spec, r in zip(task, results):
+            for spec, r in zip(task, results, strict=True):
                 report(spec, r)
             if any(r.storage_error for r in results):
                 for f in futures:

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import functools
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -145,6 +146,8 @@ def _check(doc: str) -> Callable:
 # -- the contract -------------------------------------------------------------------------------
 @_check("the rule has a name and a description and the suite's rule a fixed random_state")
 def check_metadata(s: _Subject) -> None:
+    """Reads the class's ``name`` and ``description`` and the ``random_state`` the rule was built
+    with (the checks compare fits, so it must be fixed)."""
     assert s.cls.name, f"{s.cls.__qualname__} has no name"
     assert s.cls.description, "it has no description"
     assert s.params.get("random_state") is not None, \
@@ -153,6 +156,8 @@ def check_metadata(s: _Subject) -> None:
 
 @_check("the hyper-parameters are stored as given, cloned, and unknown ones refused")
 def check_parameters_stored(s: _Subject) -> None:
+    """Compares ``get_params()`` with the declared ``params`` and with a clone's, and builds the
+    class with an argument it does not declare, which must raise a TypeError naming it."""
     assert set(s.params) == set(s.cls.params), \
         f"get_params() gives {sorted(s.params)}, the declared params are {sorted(s.cls.params)}"
     assert s.fresh().get_params() == s.params, "clone() changed the hyper-parameters"
@@ -166,6 +171,9 @@ def check_parameters_stored(s: _Subject) -> None:
 
 @_check("the declared tags are valid and consistent with the class")
 def check_tags_valid(s: _Subject) -> None:
+    """Runs the tag checks that need only the tags (:meth:`~neurocode.rules.Tags.problems`) and
+    those that need the class, and compares the class's ``code_kind`` and ``supervised`` attributes
+    with the tags."""
     from neurocode.rules import _tag_problems
 
     assert isinstance(s.tags, Tags), f"tags is {s.tags!r}, not a Tags"
@@ -177,6 +185,8 @@ def check_tags_valid(s: _Subject) -> None:
 
 @_check("encode before fit is refused with NotFittedError")
 def check_not_fitted(s: _Subject) -> None:
+    """Encodes the suite's data with an unfitted copy, which must raise
+    :class:`~neurocode.rules.NotFittedError`."""
     try:
         s.fresh().encode(s.X)
     except NotFittedError:
@@ -187,6 +197,8 @@ def check_not_fitted(s: _Subject) -> None:
 
 @_check("fit validates every hyper-parameter and a bad value's error names it")
 def check_parameters_validated(s: _Subject) -> None:
+    """For every hyper-parameter and each value :func:`invalid_values` gives for it, fits a copy
+    with that value, which must raise a ValueError whose message names the parameter."""
     for name, param in s.cls.params.items():
         for bad in invalid_values(param):
             broken = s.fresh().set_params(**{name: bad})
@@ -200,6 +212,8 @@ def check_parameters_validated(s: _Subject) -> None:
 
 @_check("fit returns self, keeps the hyper-parameters and gives n_units > 0")
 def check_fit(s: _Subject) -> None:
+    """Fits a copy on the suite's data: ``fit`` must return the rule itself, leave ``get_params()``
+    as given and give a positive integer ``n_units``."""
     rule = s.fitted
     assert rule.get_params() == s.params, "fit changed the hyper-parameters"
     n = rule.n_units
@@ -217,6 +231,8 @@ def _assert_kind(codes: np.ndarray, kind: str, what: str = "codes") -> None:
 
 @_check("encode gives finite codes (n_samples, n_units) of the declared code_kind")
 def check_codes(s: _Subject) -> None:
+    """Encodes the suite's data with the fitted rule: a NumPy array ``(n_samples, n_units)``,
+    finite, of 0s and 1s for a binary code and of non-negative integers for a spike-count code."""
     codes, n = s.codes, s.fitted.n_units
     assert isinstance(codes, np.ndarray) and codes.shape == (len(s.X), n), \
         f"encode returned shape {getattr(codes, 'shape', None)}, expected {(len(s.X), n)}"
@@ -225,6 +241,8 @@ def check_codes(s: _Subject) -> None:
 
 @_check("encode refuses NaN, a wrong number of features and 1-D input")
 def check_bad_input_refused(s: _Subject) -> None:
+    """Encodes all-NaN input, input with one feature too few, and a single 1-D row with the fitted
+    rule; each must raise a ValueError."""
     X = s.X
     for bad_X, what in ((np.full_like(X, np.nan, dtype=float), "NaN"),
                         (X[:, :-1], "too few features"), (X[0], "1-D")):
@@ -238,6 +256,8 @@ def check_bad_input_refused(s: _Subject) -> None:
 
 @_check("the same random_state gives the same codes")
 def check_deterministic(s: _Subject) -> None:
+    """Fits a second copy with the same parameters on the same data; its codes must equal the first
+    fit's exactly."""
     again = _fit(s.fresh(), s.X, s.y)
     np.testing.assert_array_equal(again.encode(s.X), s.codes,
                                   err_msg="same random_state, different codes")
@@ -246,6 +266,9 @@ def check_deterministic(s: _Subject) -> None:
 @_check("unit_mask is honoured: silenced units are 0, all-alive changes nothing, a wrong "
         "shape is refused")
 def check_unit_mask(s: _Subject) -> None:
+    """Encodes with every other unit silenced (those units must be 0), with every unit alive (the
+    codes must not change), with every unit silenced (the codes must be all 0) and with a mask one
+    entry too long (a ValueError)."""
     rule, codes, n = s.fitted, s.codes, s.fitted.n_units
     mask = s.mask()
     masked = rule.encode(s.X, unit_mask=mask)
@@ -284,6 +307,10 @@ def _silencing_holds(kind: str | None, codes: np.ndarray, masked: np.ndarray,
 @_check("silencing a unit does what tags.silencing declares (dropped: the others unchanged; "
         "recompetes: the activity kept; resettles: only the silenced units are 0)")
 def check_silencing(s: _Subject) -> None:
+    """Encodes with every other unit silenced and holds the codes to the instance's
+    ``silencing_kind()``; when ``tags.silencing_param`` names a parameter, fits a copy with each of
+    its other choices, whose silencing kind must be the one that choice stands for, and holds its
+    codes to it too."""
     rule = s.fitted
     kind = rule.silencing_kind()
     assert kind is None or kind in ("dropped", "recompetes", "resettles"), \
@@ -308,6 +335,9 @@ def check_silencing(s: _Subject) -> None:
 @_check("the rule takes the input tags.input_domain declares (the suite's data lies in it; a "
         "binary rule refuses other values; a real one encodes signed input)")
 def check_input_domain(s: _Subject) -> None:
+    """Binary: the suite's data is 0 and 1, and fitting on it with one entry set to 0.5 raises a
+    ValueError. Non-negative: the suite's data has no negative value. Real: the fitted rule encodes
+    the centred (signed) data into codes of the intact shape and the declared kind."""
     domain, X = s.tags.input_domain, np.asarray(s.X, dtype=np.float64)
     if domain == "binary":
         assert np.isin(X, (0, 1)).all(), "the conformance data is not binary"
@@ -330,6 +360,10 @@ def check_input_domain(s: _Subject) -> None:
 @_check("a rule with its own classifier (tags.own_readout) gives class scores (n, C) from "
         "decision_function, also through a unit_mask, and predict agrees with them")
 def check_own_readout(s: _Subject) -> None:
+    """Without ``tags.own_readout``, ``has_own_readout()`` must be False. With it, the fitted rule's
+    ``decision_function`` must give finite scores ``(n_samples, n_classes)``, also with a
+    ``unit_mask``, and ``predict`` the class (from ``classes_`` when the rule has them) of the
+    largest score."""
     rule = s.fitted
     if not s.tags.own_readout:
         assert not rule.has_own_readout(), \
@@ -352,6 +386,11 @@ def check_own_readout(s: _Subject) -> None:
 
 @_check("a rule with tags.update_modes runs in each mode from the same learned state")
 def check_update_modes(s: _Subject) -> None:
+    """For each of ``tags.update_modes``, builds the rule with ``update`` set to it, gives it the
+    fitted rule's state (``get_state``, ``set_state``) and encodes: codes of the intact shape and
+    the declared kind; the battery must see the modes too
+    (:func:`~neurocode.metrics.parallel.supports_update_modes`). Nothing to check for a rule without
+    update modes."""
     if not s.tags.update_modes:
         return
     from neurocode.metrics.parallel import supports_update_modes
@@ -369,6 +408,10 @@ def check_update_modes(s: _Subject) -> None:
 
 @_check("fit accepts each option of tags.fit_options as the runner passes it")
 def check_fit_options(s: _Subject) -> None:
+    """Fits a copy with each option of ``tags.fit_options`` as the runner passes it (the suite's
+    data as ``validation_data``, ``device="cpu"``, ``progress=False``, a ``callback`` that
+    records the steps); a TypeError fails the check, and the copy must give codes of the plain
+    fit's shape."""
     if not s.tags.fit_options:
         return
     seen: list[int] = []
@@ -386,6 +429,8 @@ def check_fit_options(s: _Subject) -> None:
 # -- what some rules have -----------------------------------------------------------------------
 @_check("a generative rule's decode gives finite stimuli of the input's shape")
 def check_decode(s: _Subject) -> None:
+    """Decodes the fitted rule's codes of the suite's data: an array of the data's shape, finite.
+    Nothing to check for a rule that is not generative."""
     if not s.fitted.generative:
         return
     recon = s.fitted.decode(s.codes)
@@ -395,6 +440,8 @@ def check_decode(s: _Subject) -> None:
 
 @_check("an online rule's partial_fit returns self and gives codes of the same shape")
 def check_partial_fit(s: _Subject) -> None:
+    """One ``partial_fit`` of an unfitted copy on the suite's data must return the copy, which then
+    gives codes of the fitted rule's shape. Nothing to check for a rule that is not online."""
     if not s.fitted.online:
         return
     online = s.fresh()
@@ -405,6 +452,9 @@ def check_partial_fit(s: _Subject) -> None:
 
 @_check("the HDF5 save/load round trip keeps the parameters and the codes")
 def check_save_load(s: _Subject) -> None:
+    """Saves the fitted rule to a temporary HDF5 file (:func:`~neurocode.rules.save_rule`) and loads
+    it back: the same class and parameters, and the same codes, intact and with every other unit
+    silenced."""
     rule = s.fitted
     mask = s.mask()
     with tempfile.TemporaryDirectory() as tmp:

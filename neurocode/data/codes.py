@@ -42,6 +42,7 @@ class CodeSet:
 
     @property
     def n_units(self) -> int:
+        """The code's width: the number of columns of the training codes."""
         return int(self.codes_train.shape[1])
 
 

@@ -102,7 +102,7 @@ def grey_images() -> tuple[np.ndarray, ...]:
 
     data = load_sample_images()
     by_name = {str(fn).replace("\\", "/").rsplit("/", 1)[-1]: img
-               for fn, img in zip(data.filenames, data.images)}
+               for fn, img in zip(data.filenames, data.images, strict=True)}
     out = []
     for name in IMAGE_NAMES:
         rgb = np.asarray(by_name[name], dtype=np.float64) / 255.0

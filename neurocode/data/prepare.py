@@ -18,6 +18,21 @@ import numpy as np
 
 @dataclass
 class Dataset:
+    """The training and test stimuli a rule is fitted on and the battery measures.
+
+    Attributes
+    ----------
+    X_train, X_test : numpy.ndarray
+        Training and test stimuli, ``(n_samples, n_features)``: images flattened and prepared as the
+        module docstring says, or given codes.
+    y_train, y_test : numpy.ndarray or None
+        Their class labels, ``(n_samples,)``; None for data without labels (the battery then skips
+        the measures that need a readout).
+    image_shape : tuple of int or None
+        ``(height, width)`` of a stimulus seen as an image, for drawing receptive fields; None when
+        the features are not pixels (the battery then skips superposition, which mixes images).
+    """
+
     X_train: np.ndarray
     y_train: np.ndarray | None
     X_test: np.ndarray
@@ -26,6 +41,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """Features per stimulus: the number of columns of ``X_train``."""
         return self.X_train.shape[1]
 
 

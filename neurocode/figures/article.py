@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib import rc_context
@@ -303,7 +304,7 @@ def _curves_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[float
         axes = list(fig.subplots(1, 3).ravel())
 
     decoders = sorted({r.decoder for r in runs if r.decoder})
-    for ax, (name, ylabel, log) in zip(axes, panels):
+    for ax, (name, ylabel, log) in zip(axes, panels, strict=True):
         for r in runs:
             if name not in r.curves or "step" not in r.curves:
                 continue

@@ -43,8 +43,9 @@ import json
 import math
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -108,13 +109,13 @@ def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict,
         labels = distinct_labels([r for _, _, r in runs])
         keys = [_config_key(rec) for _, _, rec in runs]
         names: dict[str, set[str]] = {}
-        for label, key, (_, _, rec) in zip(labels, keys, runs):
+        for label, key, (_, _, rec) in zip(labels, keys, runs, strict=True):
             rule = ((rec.config or {}).get("model") or {}).get("rule") or "run"
             names.setdefault(key, set()).add(_SEED.sub("", label).strip(", ") or str(rule))
         conf = {key: (next(iter(v)) if len(v) == 1 else min(v, key=value_sort_key))
                 for key, v in names.items()}
         result[exp] = [(label, b, conf[key], _exclusion(rec, b))
-                       for label, (_, b, rec), key in zip(labels, runs, keys)]
+                       for label, (_, b, rec), key in zip(labels, runs, keys, strict=True)]
     return result
 
 
@@ -142,9 +143,9 @@ def _config_colours(confs: list[str], excluded: list[bool] | None = None) -> lis
     """One colour per configuration (its seeds share it), in order of first appearance; the
     runs kept out of the verdicts are grey (:data:`EXCLUDED_GREY`) and take no colour."""
     excluded = excluded or [False] * len(confs)
-    order = list(dict.fromkeys(c for c, ex in zip(confs, excluded) if not ex))
-    palette = dict(zip(order, _colours(len(order))))
-    return [EXCLUDED_GREY if ex else palette[c] for c, ex in zip(confs, excluded)]
+    order = list(dict.fromkeys(c for c, ex in zip(confs, excluded, strict=True) if not ex))
+    palette = dict(zip(order, _colours(len(order)), strict=True))
+    return [EXCLUDED_GREY if ex else palette[c] for c, ex in zip(confs, excluded, strict=True)]
 
 
 #: The runs kept out of the verdicts (as :mod:`neurocode.figures.dose`): grey, dotted, hollow
@@ -179,14 +180,15 @@ def _get(b: Mapping[str, Mapping[str, Any]], measure: str, key: str) -> Any:
 
 def _fault_panel(ax, runs, colours, excluded=None) -> None:
     ax.plot([0, 1], [1, 0], color="0.6", lw=1.2, ls=":", label="local code (theory)")
-    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
+    for i, ((_label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded),
+                                                 strict=True)):
         f = b.get("fault")
         if not f:
             continue
         a0, ch = f["accuracy_intact"], f["chance"]
         if not a0 > ch:
             continue
-        norm = lambda a: (np.asarray(a) - ch) / (a0 - ch)  # noqa: E731
+        norm = lambda a: (np.asarray(a) - ch) / (a0 - ch)  # noqa: E731, B023 (called inside the loop)
         if "accuracy_random" in f:
             _plot(ax, f["fractions"], norm(f["accuracy_random"]), c, ex,
                   f"excluded-fault-random-{i}", lw=1.8)
@@ -201,7 +203,8 @@ def _fault_panel(ax, runs, colours, excluded=None) -> None:
 
 
 def _willshaw_panel(ax, runs, colours, excluded=None) -> None:
-    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
+    for i, ((_label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded),
+                                                 strict=True)):
         w = b.get("willshaw")
         if not w:
             continue
@@ -217,7 +220,8 @@ def _willshaw_panel(ax, runs, colours, excluded=None) -> None:
 
 
 def _unions_panel(ax, runs, colours, excluded=None) -> None:
-    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
+    for i, ((_label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded),
+                                                 strict=True)):
         u = b.get("unions")
         if not u:
             continue
@@ -233,7 +237,8 @@ def _unions_panel(ax, runs, colours, excluded=None) -> None:
 
 
 def _decoding_panel(ax, runs, colours, excluded=None) -> None:
-    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
+    for i, ((_label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded),
+                                                 strict=True)):
         d = b.get("decoding")
         if not d:
             continue
@@ -254,7 +259,8 @@ def _superposition_panel(ax, runs, colours, excluded=None) -> None:
              ("mean_spurious_fraction", "spurious units"))
     width = 0.8 / max(len(runs), 1)
     drawn = False
-    for i, ((label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded))):
+    for i, ((_label, b), c, ex) in enumerate(zip(runs, colours, _flags(runs, excluded),
+                                                 strict=True)):
         s = b.get("superposition")
         if not s:
             continue
@@ -298,7 +304,7 @@ def _summary_panel(ax, runs, colours, confs=None, excluded=None) -> None:
         pts.sort()
         line, = ax.plot([p[0] for p in pts], [p[1] for p in pts], color="0.35", lw=0.8,
                         label=name, marker=marker, ms=0)
-        for xi, yi, c, ex in zip(x, y, colours, flags):
+        for xi, yi, c, ex in zip(x, y, colours, flags, strict=True):
             if not ex:
                 ax.plot([xi], [yi], marker=marker, color=c, ms=6, ls="none")
         if flags.any():  # hollow grey markers of the series, one per excluded run
@@ -366,13 +372,13 @@ def battery_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
         fig.suptitle(title)
         handles = []
         for conf in dict.fromkeys(confs):
-            members = [b for (_, b), c, ex in zip(runs, confs, excluded)
+            members = [b for (_, b), c, ex in zip(runs, confs, excluded, strict=True)
                        if c == conf and "activity" in b and not ex]
             if not members:
                 continue
             avr = float(np.mean([b["activity"]["avr"] for b in members]))
             seeds = f"{len(members)} seeds, " if len(members) > 1 else ""
-            first = next(i for i, (c, ex) in enumerate(zip(confs, excluded))
+            first = next(i for i, (c, ex) in enumerate(zip(confs, excluded, strict=True))
                          if c == conf and not ex)
             handles.append(Line2D([], [], color=colours[first], lw=2.2,
                                   label=f"{conf}  ({seeds}AVR {avr:.3g})"))
@@ -390,7 +396,7 @@ def _why_short(why: str) -> str:
 
 def _excluded_label(confs: list[str], whys: list[str]) -> str:
     """The excluded runs' one legend entry: how many, why, and their configurations."""
-    out = [(c, w) for c, w in zip(confs, whys) if w]
+    out = [(c, w) for c, w in zip(confs, whys, strict=True) if w]
     reasons = sorted({_why_short(w) for _, w in out})
     lines = [f"excluded from the verdicts ({len(out)} run{'s' if len(out) != 1 else ''}: "
              f"{', '.join(reasons)})"]

@@ -40,9 +40,10 @@ import math
 import os
 import re
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -119,6 +120,7 @@ class DoseProperty:
 
     @property
     def stem(self) -> str:
+        """The figure's file stem, ``dose_<name>``."""
         return f"dose_{self.name}"
 
 
@@ -355,7 +357,7 @@ def _dose_figure(prop: DoseProperty, fams: Sequence[Family]) -> Figure | None:
             for art in cont.lines[2]:
                 art.set_linestyle(style)
                 art.set_gid(f"{gid}-{kind}")
-            for end, cap in zip(("low", "high"), cont.lines[1]):  # SVG ids are unique
+            for end, cap in zip(("low", "high"), cont.lines[1], strict=True):  # SVG ids are unique
                 cap.set_gid(f"{gid}-{kind}-{end}-cap")
     if excluded:
         ex = ax.plot([r.activity_ratio for r, _ in excluded], [prop.value(r) for r, _ in excluded],

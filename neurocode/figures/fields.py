@@ -8,7 +8,7 @@ state); :func:`neurocode.figures.article.save_figures` writes it as PNG and SVG.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -126,14 +126,12 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
     whose rule has them (of runs that differ only by their seed, the lowest seed's) (:meth:`neurocode.rules.CodingRule.receptive_fields`), on its data's
     image grid, the ``n_max`` most used units first (by the run's stored ``unit_activity``
     when the battery measured it, else in unit order)."""
+    import json
     import sys
 
+    from neurocode.results import distinct_labels
     from neurocode.rules import load_rule
     from neurocode.store import StoreError, iter_runs, read_battery
-
-    from neurocode.results import distinct_labels
-
-    import json
 
     figs: dict[str, Figure] = {}
     # one figure per configuration: of runs that differ only by seed, the lowest seed's
@@ -149,7 +147,8 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
         by_exp.setdefault(rec.experiment, []).append(rec)
     labels = {}
     for group in by_exp.values():
-        for r, lab in zip(group, distinct_labels(group)):  # one seed per configuration here
+        # one seed per configuration here
+        for r, lab in zip(group, distinct_labels(group), strict=True):
             labels[id(r)] = ",".join(t for t in lab.split(",") if not t.startswith("seed=")) or "run"
     for rec in recs:
         try:

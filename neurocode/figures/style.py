@@ -36,6 +36,8 @@ TOL_MUTED = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "
 
 @dataclass(frozen=True)
 class RuleStyle:
+    """How a rule is drawn in every figure: its colour (a hex string) and its matplotlib marker."""
+
     colour: str
     marker: str
 
@@ -73,10 +75,14 @@ def rule_style(rule: str) -> RuleStyle:
 
 
 def rule_colour(rule: str) -> str:
+    """The hex colour ``rule`` is drawn in (:func:`rule_style`: fixed for a built-in rule, from the
+    name's CRC-32 for any other)."""
     return rule_style(rule).colour
 
 
 def rule_marker(rule: str) -> str:
+    """The matplotlib marker ``rule`` is drawn with (:func:`rule_style`: fixed for a built-in rule,
+    from the name's CRC-32 for any other)."""
     return rule_style(rule).marker
 
 

@@ -100,9 +100,10 @@ import math
 import os
 import re
 import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.colors import to_rgb
@@ -121,9 +122,14 @@ from neurocode.figures.style import (
 )
 from neurocode.metrics.activity import DENSE_MIN_RATIO, LOCAL_MAX_AVR
 from neurocode.results import CODE_TYPES, RunResult, load_results
-from neurocode.theory.random_kofn import (REFERENCE_N, UNION_M, theory_capacity_bits,
-                                          theory_fault_auc, theory_m_fraction_90,
-                                          theory_union_false_match)
+from neurocode.theory.random_kofn import (
+    REFERENCE_N,
+    UNION_M,
+    theory_capacity_bits,
+    theory_fault_auc,
+    theory_m_fraction_90,
+    theory_union_false_match,
+)
 
 __all__ = ["summary_figures", "draw_summary_figures", "table_stats", "seed_spreads",
            "colour_tiers", "excluded_runs", "SeedSpread", "PROPERTIES", "REFERENCE_N",
@@ -461,14 +467,15 @@ def _sumup_panel(ax, prop: Property, groups: Sequence[_Group], n_values: Sequenc
     for (_, rule, _), pts in by_family.items():  # never joins two experiments or two N
         if len(pts) > 1:
             pts.sort()
-            ax.plot(*zip(*pts), color=rule_style(rule).colour, lw=0.7, alpha=0.6, zorder=2)
+            ax.plot(*zip(*pts, strict=True), color=rule_style(rule).colour, lw=0.7, alpha=0.6,
+                    zorder=2)
     # runs kept out of the verdicts: hollow grey crosses at their own values, one per run, in
     # no configuration's mean, line or legend entry
     ex = [(float(r.activity_ratio), prop.value(r)) for r, _ in excluded]
     ex = [(x, y) for x, y in ex if math.isfinite(x) and x > 0 and math.isfinite(y)
           and (prop.yscale != "log" or y > 0)]
     if ex:
-        line, = ax.plot(*zip(*ex), zorder=5, label="_nolegend_", **_EXCLUDED_STYLE)
+        line, = ax.plot(*zip(*ex, strict=True), zorder=5, label="_nolegend_", **_EXCLUDED_STYLE)
         line.set_gid(f"excluded-{prop.key}")
         drawn += len(ex)
     if drawn:
@@ -487,7 +494,7 @@ def _sumup_panel(ax, prop: Property, groups: Sequence[_Group], n_values: Sequenc
     ax.set_title(prop.title + better, fontsize=10)
     ax.set_xlabel(AXIS_LABELS["activity_ratio"], fontsize=8)
     ax.set_ylabel(prop.ylabel, fontsize=8)
-    handles = [h for h, lbl in zip(*ax.get_legend_handles_labels()) if lbl.startswith(("random", "chance", "k·C"))]
+    handles = [h for h, lbl in zip(*ax.get_legend_handles_labels(), strict=True) if lbl.startswith(("random", "chance", "k·C"))]
     if handles:
         ax.legend(handles=handles, fontsize=6.5, frameon=False, loc=_LEGEND_LOC.get(prop.key, "best"))
     if prop.key == "unions" and drawn:
@@ -509,7 +516,7 @@ def _sumup_figure(groups: Sequence[_Group], runs: Sequence[RunResult],
     hi = max(0.75, 1.3 * xs.max()) if xs.size else 0.75  # signed codes reach a = 1
     fig = Figure(figsize=(19, 9.5), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
-    for ax, prop in zip(axes, PROPERTIES):
+    for ax, prop in zip(axes, PROPERTIES, strict=True):
         _sumup_panel(ax, prop, groups, n_values, (lo, hi), excluded)
     handles = _legend_handles(groups)
     if excluded:
@@ -650,7 +657,7 @@ def _detail_figure(d: _Detail, groups: Sequence[_Group],
                    excluded: Sequence[tuple[RunResult, str]] = ()) -> Figure:
     fig = Figure(figsize=(17, 5.6), layout="constrained")
     axes = fig.subplots(1, 3, sharey=True)
-    for ax, ctype in zip(axes, CODE_TYPES):
+    for ax, ctype in zip(axes, CODE_TYPES, strict=True):
         members = [g for g in groups if _panel_type(g.code_type) == ctype]
         ex = [(r, w) for r, w in excluded if _panel_type(r.code_type) == ctype]
         n_style: dict[str, int] = {}
@@ -759,6 +766,8 @@ class SeedSpread:
 
     @property
     def defined(self) -> bool:
+        """Whether there is a spread at all: False (``spread`` is NaN) when no configuration has two
+        seeds with the property."""
         return math.isfinite(self.spread)
 
 
@@ -891,7 +900,7 @@ def _table_figure(runs: Sequence[RunResult]) -> Figure:
             cell.set_facecolor(_EXCLUDED_ROW)
     if excluded and ex_lines > 3:  # the excluded row grows with the configurations it lists
         h = cells[(1, 0)].get_height()
-        for (r, c), cell in cells.items():
+        for (r, _c), cell in cells.items():
             if r == n_rows:
                 cell.set_height(h * ex_lines / 3)
     fig.suptitle("The sum-up, measured: median [min – max] over the runs of each code type",

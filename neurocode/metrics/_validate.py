@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.theory._checks import _check_int as check_int  # one copy, below the measures
+# one copy, below the measures; re-exported (decoding and interference import it from here)
+from neurocode.theory._checks import _check_int as check_int  # noqa: F401
 
 
 def check_codes(codes: Any, name: str = "codes", columns: str = "units") -> np.ndarray:

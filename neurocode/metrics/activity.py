@@ -24,7 +24,8 @@ import math
 
 import numpy as np
 
-from neurocode.metrics._validate import check_codes, check_threshold as _check_threshold
+from neurocode.metrics._validate import check_codes
+from neurocode.metrics._validate import check_threshold as _check_threshold
 
 __all__ = ["activity", "code_type", "check_codes", "LOCAL_MAX_AVR", "DENSE_MIN_RATIO",
            "SILENT_MAX_AVR"]

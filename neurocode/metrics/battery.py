@@ -42,7 +42,8 @@ trained once on intact codes of the training split and never retrained.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -92,8 +93,16 @@ def run_battery(
     measure, the readout kind, and the measures skipped as not applicable. ``measures``: run
     only these (default: all of :data:`MEASURES`).
     """
-    from neurocode.metrics import (activity, capacity, compute, covariance, decoding, fault,
-                                   interference, parallel)
+    from neurocode.metrics import (
+        activity,
+        capacity,
+        compute,
+        covariance,
+        decoding,
+        fault,
+        interference,
+        parallel,
+    )
     from neurocode.metrics.readout import fit_readout
 
     say = progress or (lambda msg: None)

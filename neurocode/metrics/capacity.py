@@ -49,15 +49,22 @@ The Hopfield measures use :func:`neurocode.memories.hebbian_couplings` (incremen
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from neurocode.metrics._validate import check_codes
 from neurocode.memories import check_binary, hebbian_couplings, hopfield_run
+from neurocode.metrics._validate import check_codes
 from neurocode.theory._checks import _check_n, _check_tolerance
-from neurocode.theory.willshaw import (_OPTIMUM_AUTO, _OPTIMUM_HETERO, _distinct_synapses,
-                                       channel_information, log2_binomial, willshaw_theory)
+from neurocode.theory.willshaw import (
+    _OPTIMUM_AUTO,
+    _OPTIMUM_HETERO,
+    _distinct_synapses,
+    channel_information,
+    log2_binomial,
+    willshaw_theory,
+)
 
 __all__ = [
     "AGS_CAPACITY",
@@ -232,13 +239,13 @@ class _Patterns:
         return np.diff(self.ptr)
 
     @classmethod
-    def from_dense(cls, B: np.ndarray) -> "_Patterns":
+    def from_dense(cls, B: np.ndarray) -> _Patterns:
         counts = B.sum(axis=1, dtype=np.int64)
         _, cols = np.nonzero(B)
         return cls(np.concatenate(([0], np.cumsum(counts))), cols.astype(np.int64), B.shape[1])
 
     @classmethod
-    def from_lists(cls, patterns: Any, n_units: int, what: str) -> "_Patterns":
+    def from_lists(cls, patterns: Any, n_units: int, what: str) -> _Patterns:
         if isinstance(patterns, np.ndarray) and patterns.ndim == 2:
             rows = patterns
             if rows.size and not np.issubdtype(rows.dtype, np.integer):
@@ -269,7 +276,7 @@ class _Patterns:
             idx = s_idx  # each pattern's units in ascending order
         return cls(ptr, idx, n_units)
 
-    def rows(self, sel: np.ndarray) -> "_Patterns":
+    def rows(self, sel: np.ndarray) -> _Patterns:
         counts = self.counts[sel]
         ptr = np.concatenate(([0], np.cumsum(counts)))
         idx = self.idx[_ranges(self.ptr[sel], counts)]
@@ -482,7 +489,7 @@ def _keys(A: _Patterns, B: _Patterns | None = None) -> list[bytes]:
     ka = one(A)
     if B is None:
         return ka
-    return [a + b"|" + b for a, b in zip(ka, one(B))]
+    return [a + b"|" + b for a, b in zip(ka, one(B), strict=True)]
 
 
 def _curve_summary(run: dict[str, Any], tolerance: float, bits: np.ndarray) -> dict[str, Any]:

@@ -42,8 +42,12 @@ import numpy as np
 from neurocode.memories import check_binary01, covariance_couplings, threshold_run
 from neurocode.metrics._validate import check_codes
 from neurocode.metrics.capacity import _check_loads, _geometric_loads, capacity_from_curve
-from neurocode.theory import (channel_information, covariance_capacity, one_step_capacity,
-                              tsodyks_feigelman_capacity)
+from neurocode.theory import (
+    channel_information,
+    covariance_capacity,
+    one_step_capacity,
+    tsodyks_feigelman_capacity,
+)
 
 __all__ = ["sparse_hopfield_capacity"]
 

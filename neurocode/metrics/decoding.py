@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.metrics._validate import (check_codes, check_int, check_labels,
-                                         check_threshold as _check_threshold)
+from neurocode.metrics._validate import check_codes, check_int, check_labels
+from neurocode.metrics._validate import check_threshold as _check_threshold
 
 __all__ = ["decoding_cost", "readout_support", "active_synapses", "m_at_accuracy",
            "default_m_values"]
@@ -739,7 +739,7 @@ def readout_support(
         detected[ci] = 1.0
         need = 0.5 + float(target) * (best[ci] - 0.5)
         done = np.isfinite(path_auc[ci])
-        points = list(zip(path_units[ci, done], path_auc[ci, done]))
+        points = list(zip(path_units[ci, done], path_auc[ci, done], strict=True))
         i = int(np.flatnonzero(path_auc[ci, done] >= need)[0])   # >= 1: A = 0.5 at C_min
         lo, hi = states[i - 1], states[i]
         for _ in range(n_refine):

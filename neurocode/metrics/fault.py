@@ -35,12 +35,13 @@ rules, a linear probe for the others) and reads every damaged code as it is.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from neurocode.metrics._validate import (check_int, check_labels, check_stimuli,
-                                         check_threshold as _check_threshold)
+from neurocode.metrics._validate import check_int, check_labels, check_stimuli
+from neurocode.metrics._validate import check_threshold as _check_threshold
 from neurocode.rules import CodingRule
 from neurocode.theory._checks import _check_fractions
 from neurocode.theory.survival import kofn_survival_theory, n_silenced

@@ -29,8 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.metrics._validate import (check_codes, check_int, check_labels, check_stimuli,
-                                         check_threshold)
+from neurocode.metrics._validate import (
+    check_codes,
+    check_int,
+    check_labels,
+    check_stimuli,
+    check_threshold,
+)
 from neurocode.theory.unions import _log_comb, ahmad_hawkins_false_match, union_on_fraction
 
 __all__ = [

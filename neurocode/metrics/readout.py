@@ -36,7 +36,10 @@ class LinearProbe:
     def __init__(self, C: float = 1.0, max_iter: int = 1000, random_state: int = 0) -> None:
         self.C, self.max_iter, self.random_state = C, max_iter, random_state
 
-    def fit(self, codes: np.ndarray, y: np.ndarray) -> "LinearProbe":
+    def fit(self, codes: np.ndarray, y: np.ndarray) -> LinearProbe:
+        """Fit the logistic regression on the codes, standardised by each unit's mean and standard
+        deviation over ``codes`` (a unit that never varies is only centred), and the labels ``y``;
+        returns the probe."""
         from sklearn.linear_model import LogisticRegression
 
         codes = np.asarray(codes, dtype=np.float64)
@@ -50,6 +53,9 @@ class LinearProbe:
         return self
 
     def decision_function(self, codes: np.ndarray) -> np.ndarray:
+        """Class scores ``(n_codes, n_classes)`` of codes standardised as in :meth:`fit`; with two
+        classes the one score ``s`` becomes the columns ``[-s, s]``, so there is always one column
+        per class."""
         scores = self.clf_.decision_function((np.asarray(codes, dtype=np.float64) - self.mean_) / self.scale_)
         return scores if scores.ndim == 2 else np.stack([-scores, scores], axis=1)
 
@@ -62,9 +68,14 @@ class Readout:
 
     @property
     def kind(self) -> str:
+        """How the battery reads the rule, ``"own classifier"`` or ``"linear probe"`` (recorded in
+        the battery's ``_meta``)."""
         return "own classifier" if self.probe is None else "linear probe"
 
     def scores(self, X: Any, unit_mask: Any = None, chunk: int = 2000) -> np.ndarray:
+        """Class scores ``(n_samples, n_classes)`` of stimuli ``X``, ``chunk`` stimuli at a time:
+        the rule's own ``decision_function``, or the probe on the rule's codes, with the units
+        ``unit_mask`` marks False silenced (None: every unit alive)."""
         out = []
         for i in range(0, len(X), chunk):
             xb = X[i:i + chunk]
@@ -95,6 +106,8 @@ class Readout:
         return classes[s.argmax(axis=1)]
 
     def accuracy(self, X: Any, y: Any, unit_mask: Any = None) -> float:
+        """Fraction of the stimuli ``X`` whose predicted class (with ``unit_mask`` applied) is their
+        label in ``y``."""
         return float((self.predict(X, unit_mask) == np.asarray(y)).mean())
 
 

@@ -188,11 +188,13 @@ class Brian2Engine:
         return int(round(float(self.net.t / self.b2.second) * 1000.0 / self.dt_ms))
 
     def get_weights(self) -> np.ndarray:
+        """The input -> excitatory weights as a dense ``(n_in, n_e)`` array (a copy)."""
         W = np.empty((self.n_in, self.n_e))
         W[self._si, self._sj] = np.asarray(self.syn.w[:])
         return W
 
     def set_weights(self, W: np.ndarray) -> None:
+        """Set the input -> excitatory weights from a dense ``(n_in, n_e)`` array."""
         self.syn.w[:] = np.asarray(W, dtype=np.float64)[self._si, self._sj]
 
     def get_theta(self) -> np.ndarray:
@@ -200,9 +202,11 @@ class Brian2Engine:
         return np.asarray(self.exc.theta[:] / self.b2.mV)
 
     def set_theta(self, theta: np.ndarray) -> None:
+        """Set the excitatory neurons' adaptive thresholds ``theta``, in mV."""
         self.exc.theta[:] = np.asarray(theta, dtype=np.float64) * self.b2.mV
 
     def set_alive(self, alive: np.ndarray) -> None:
+        """Set which excitatory neurons may spike: boolean ``(n_e,)``, False = silenced."""
         self.exc.alive[:] = np.asarray(alive, dtype=bool)
 
     def reset_state(self, v_offset: float = 0.0) -> None:
@@ -220,6 +224,8 @@ class Brian2Engine:
             self.syn.apost2[:] = 0.0
 
     def normalise(self) -> None:
+        """Scale each excitatory neuron's incoming weights to sum to ``protocol.w_sum`` (a neuron
+        whose weights are all 0 stays as it is), as before every learning presentation."""
         W = self.get_weights()
         sums = W.sum(axis=0)
         W *= np.where(sums > 0, self.protocol.w_sum / np.where(sums > 0, sums, 1.0), 1.0)

@@ -100,16 +100,19 @@ class DiehlCookModel:
     tau_post2: float = 40.0
     wmax: float = 1.0
 
-    def replace(self, **changes: float) -> "DiehlCookModel":
+    def replace(self, **changes: float) -> DiehlCookModel:
+        """A copy of the model with the given constants changed, e.g.
+        ``model.replace(t_block=50.0)``."""
         d = asdict(self)
         d.update(changes)
         return DiehlCookModel(**d)
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
+        """The names of the model's constants (its fields), in the order they are declared."""
         return tuple(f.name for f in fields(cls))
 
-    def step_constants(self, dt: float) -> "StepConstants":
+    def step_constants(self, dt: float) -> StepConstants:
         """The record the numba engine reads (the model plus step counts for ``dt``)."""
         return StepConstants(dt=float(dt), n_ref_e=timestep(self.refrac_e, dt),
                              n_ref_i=timestep(self.refrac_i, dt),
@@ -177,8 +180,10 @@ class Protocol:
 
     @property
     def n_present(self) -> int:
+        """Time steps of one presentation: ``t_present`` in whole steps of ``dt``."""
         return timestep(self.t_present, self.dt)
 
     @property
     def n_rest(self) -> int:
+        """Time steps of the rest after a presentation: ``t_rest`` in whole steps of ``dt``."""
         return timestep(self.t_rest, self.dt)

@@ -281,6 +281,7 @@ class FastEngine:
         self.reset_state()
 
     def get_weights(self) -> np.ndarray:
+        """The input -> excitatory weights, ``(n_in, n_e)`` (a copy)."""
         return self.W.copy()
 
     def get_theta(self) -> np.ndarray:

@@ -49,7 +49,7 @@ class TorchEngine:
         spikes in that step): ``{step: [(samples, inputs), ...]}`` in the order to add."""
         P = self.protocol
         steps, who, rows = [], [], []
-        for b, (x, seed) in enumerate(zip(X255, seeds)):
+        for b, (x, seed) in enumerate(zip(X255, seeds, strict=True)):
             p = x * P.rate_scale * level[b] * P.dt * 1e-3
             ptr, idx = draw_trains(p, P.n_present, int(seed), attempt)
             steps.append(np.repeat(np.arange(P.n_present), np.diff(ptr)))
@@ -70,7 +70,7 @@ class TorchEngine:
         b_t = torch.as_tensor(b, device=self.device)
         i_t = torch.as_tensor(i, device=self.device)
         out: dict[int, list] = {}
-        for lo, hi in zip(cut[:-1], cut[1:]):
+        for lo, hi in zip(cut[:-1], cut[1:], strict=True):
             out.setdefault(int(s[lo]), []).append((b_t[lo:hi], i_t[lo:hi]))
         return out
 

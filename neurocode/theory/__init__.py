@@ -32,11 +32,21 @@ the closed forms from here, and keep them importable under their old names
 
 from __future__ import annotations
 
-from neurocode.theory.covariance import (covariance_capacity, covariance_error, covariance_load,
-                                         one_step_capacity, tsodyks_feigelman_capacity)
-from neurocode.theory.random_kofn import (REFERENCE_N, UNION_M, theory_capacity_bits,
-                                          theory_fault_auc, theory_m_fraction_90,
-                                          theory_union_false_match)
+from neurocode.theory.covariance import (
+    covariance_capacity,
+    covariance_error,
+    covariance_load,
+    one_step_capacity,
+    tsodyks_feigelman_capacity,
+)
+from neurocode.theory.random_kofn import (
+    REFERENCE_N,
+    UNION_M,
+    theory_capacity_bits,
+    theory_fault_auc,
+    theory_m_fraction_90,
+    theory_union_false_match,
+)
 from neurocode.theory.survival import kofn_survival_theory, n_silenced
 from neurocode.theory.unions import ahmad_hawkins_false_match, union_on_fraction
 from neurocode.theory.willshaw import channel_information, log2_binomial, willshaw_theory

@@ -258,7 +258,7 @@ def covariance_error(alpha: Any, a: Any, patterns: str = "k-of-N") -> np.ndarray
         elif x > ac:
             out[i] = np.nan
         else:
-            f = lambda t: float(np.nan_to_num(covariance_load(t, a, patterns), nan=0.0)) - x
+            f = lambda t: float(np.nan_to_num(covariance_load(t, a, patterns), nan=0.0)) - x  # noqa: B023 (called inside the loop)
             hi = uc
             while f(hi) > 0 and hi < _U_MAX:
                 hi = hi * 1.5 + 1.0

@@ -17,7 +17,7 @@ beside the measured runs (its module notes give the equations):
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -58,7 +58,7 @@ def theory_fault_auc(k: Sequence[int], theta: Sequence[int] | int = 1,
     ks = np.atleast_1d(np.asarray(k, dtype=int))
     thetas = np.broadcast_to(np.atleast_1d(np.asarray(theta, dtype=int)), ks.shape)
     out = []
-    for kk, th in zip(ks, thetas):
+    for kk, th in zip(ks, thetas, strict=True):
         p = kofn_survival_theory(int(kk), int(th), f)
         out.append(float(np.sum((p[1:] + p[:-1]) * np.diff(f)) / 2))
     return np.asarray(out)
