@@ -4,6 +4,7 @@
 #               then draw demo/figures and write demo/report (the claims ledger); the
 #               committed figures/ are never touched
 #   make test   set up .venv and run the test suite
+#   make test-fast  the edit-test loop: the suite without the tests marked slow (about a minute)
 #   make docs   build the documentation site into site/ (mkdocs, strict: a broken link fails)
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -17,7 +18,7 @@ ifneq ($(wildcard $(CURDIR)/../shared/datasets/mnist),)
 export NEUROCODE_DATA ?= $(CURDIR)/../shared/datasets
 endif
 
-.PHONY: setup demo test docs bench full clean
+.PHONY: setup demo test test-fast docs bench full clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,6 +38,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 $(VENV)/.docs-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[docs]"

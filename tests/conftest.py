@@ -66,3 +66,18 @@ def registered_fixture(*classes, autouse: bool = False):
             yield
 
     return registered
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers for the test tiers: ``mnist`` on every test that needs the MNIST files (those
+    marked with :data:`needs_mnist`), ``brian2`` on those that run the Brian2 engine (they
+    live in a module that sets ``USES_BRIAN2 = True``).
+    ``slow`` is set by hand on tests of more than about a second (``make test-fast`` leaves
+    them out)."""
+    for item in items:
+        if any(m.name == "skipif" and "MNIST" in str(m.kwargs.get("reason", ""))
+               for m in item.iter_markers()):
+            item.add_marker(pytest.mark.mnist)
+        module = getattr(item, "module", None)
+        if getattr(module, "USES_BRIAN2", False):
+            item.add_marker(pytest.mark.brian2)

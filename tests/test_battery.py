@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import yaml
 
+from neurocode import store
 from neurocode.cli import main
 from neurocode.data.prepare import Dataset
 from neurocode.metrics import MEASURES, run_battery
 from neurocode.models.memory import Hopfield, Willshaw
 from neurocode.rules import available_rules, get_rule
-from neurocode import store
 from neurocode.store import read_battery, write_battery
 
 from conftest import needs_mnist
@@ -44,6 +44,7 @@ def _fitted(name, data):
     return rule.fit(data.X_train, data.y_train), data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_battery_runs_on_every_registered_rule(name, tmp_path):
     rule, data = _fitted(name, _image_data())
@@ -74,6 +75,7 @@ def test_battery_runs_on_every_registered_rule(name, tmp_path):
                 np.testing.assert_array_equal(back[measure][key], value)
 
 
+@pytest.mark.slow
 def test_battery_of_a_kofn_code_meets_its_closed_forms():
     """A k-of-N code has AVR exactly k, log2 C(N, k) bits, Treves-Rolls sparseness k/N."""
     data = _image_data()
@@ -119,6 +121,7 @@ def _config(tmp_path):
     return p
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_measure_runs_configs_then_stores_the_battery(tmp_path, capsys):
     cfg, out = _config(tmp_path), tmp_path / "out"
@@ -202,6 +205,7 @@ def test_a_subset_of_measures_draws_the_same_stimuli_as_the_whole_battery():
         run_battery(rule, data, measures=["nope"])
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_measure_adds_the_measures_an_older_battery_lacks_and_keeps_the_rest(tmp_path, capsys):
     """A battery written before a measure existed gets just that measure, on the same stimuli

@@ -6,10 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from conftest import needs_mnist, registered_fixture
 from neurocode.models.binary import KofN, preset_k, random_code_indices, random_codes, top_k_codes
 from neurocode.params import ParamError
 from neurocode.testing import check_rule
+
+from conftest import needs_mnist, registered_fixture
 
 stats = pytest.importorskip("scipy.stats")
 
@@ -41,7 +42,7 @@ def _overlap_matches_hypergeometric(codes: np.ndarray, k: int) -> None:
     observed = np.bincount(ov, minlength=k + 1).astype(float)
     expected = half * pmf
     obs, exp, o, e = [], [], 0.0, 0.0  # merge neighbouring values until each bin expects >= 5
-    for oi, ei in zip(observed, expected):
+    for oi, ei in zip(observed, expected, strict=True):
         o, e = o + oi, e + ei
         if e >= 5:
             obs.append(o), exp.append(e)

@@ -42,6 +42,7 @@ def batteries():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("claim", sorted(CONSTRUCTS))
 def test_the_measure_is_neither_the_activity_ratio_nor_the_shared_unit_count(batteries, claim):
     for key, b in batteries.items():

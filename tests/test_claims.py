@@ -86,7 +86,7 @@ def test_no_runs_every_claim_not_tested_and_says_what_would_test_it():
     res = evaluate_all([])
     assert verdict_counts(res) == {"supported": 0, "partly": 0, "not supported": 0,
                                    "not tested": 12}
-    for c, v in res:
+    for _c, v in res:
         assert "neurocode" in v.needs or "not implemented" in v.needs or "not measured" in v.needs
         assert v.rule
 
@@ -370,6 +370,7 @@ def test_claim10_interior_peak_supported_monotone_not():
     assert any("not 2^d" in d for d in v.definitions)
 
 
+@pytest.mark.slow
 def test_claim8_judges_sync_against_async_recall_of_each_code():
     """Claim 8 reads the code's own sync/async recall difference (not 2kJ/(1+J), a function of
     claim 7's numbers); without it, not tested; a rule's own sync/async dynamics are shown."""
@@ -440,7 +441,6 @@ def test_claim7_measure_is_not_a_function_of_activity_on_real_runs():
     yet the readout of two superposed stimuli differs, so claim 7's deciding measure is no
     function of the activity ratio; nor is it the activity ratio or the shared-unit count
     2kJ/(1+J) of the old construct."""
-    from neurocode.data.prepare import Dataset
     from neurocode.metrics import interference
     from neurocode.metrics.readout import fit_readout
     from neurocode.rules import get_rule

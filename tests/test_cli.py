@@ -29,6 +29,7 @@ def _config(tmp_path, **over):
     return p
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_run_stores_one_complete_file_per_point_then_skips(tmp_path, capsys):
     cfg, out = _config(tmp_path), tmp_path / "out"
@@ -113,6 +114,7 @@ def test_list_json(capsys):
     assert {"article_fc", "article_cnn", "article_ae"} <= {e["name"] for e in data["experiments"]}
 
 
+@pytest.mark.slow
 def test_console_script_exit_code_and_no_traceback(tmp_path):
     """The installed `neurocode` command, as a user runs it."""
     cfg = _config(tmp_path, model={"rule": "relu-l1-fc", "hiden": 3})

@@ -12,6 +12,7 @@ def test_no_builtin_rule_failed_to_load():
     assert plugin_errors() == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_rule_conforms(name):
     cls = RULES[name]

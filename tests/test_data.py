@@ -20,8 +20,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurocode.data import DATASETS, DatasetError, clear_cache, find_dataset, load_mnist, search_roots
-from neurocode.data import mnist
+from neurocode.data import (
+    DATASETS,
+    DatasetError,
+    clear_cache,
+    find_dataset,
+    load_mnist,
+    mnist,
+    search_roots,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 FILES = (

@@ -9,7 +9,6 @@ import doctest
 
 import numpy as np
 import pytest
-from conftest import mnist_available, registered_fixture
 
 from neurocode.metrics.readout import fit_readout
 from neurocode.models import diehl_cook as dc_module
@@ -20,7 +19,10 @@ from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol
 from neurocode.spiking.fast_engine import FastEngine
 from neurocode.spiking.poisson import draw_trains, poisson_trains
 
+from conftest import mnist_available, registered_fixture
+
 brian2 = pytest.importorskip("brian2")
+USES_BRIAN2 = True  # every test here may run the Brian2 engine (marker brian2)
 from neurocode.spiking.brian2_engine import Brian2Engine  # noqa: E402
 
 P = Protocol()
@@ -81,7 +83,7 @@ def test_poisson_trains_depend_only_on_the_seed():
     a = draw_trains(p, 200, 7, attempt=1)
     b = draw_trains(p, 200, 7, attempt=1)
     c = draw_trains(p, 200, 7, attempt=2)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(a[1], c[1])
     assert not np.isin(0, a[1])  # rate 0: never spikes
     full = draw_trains(np.ones(5), 10, 0)  # p = 1: every step
@@ -121,6 +123,7 @@ def test_stdp_matches_hand_computed_updates(engine):
 
 
 # -- numba engine against Brian2 -------------------------------------------------------------
+@pytest.mark.slow
 def test_engines_agree_on_frozen_spike_counts():
     """Same weights, thresholds and input trains, 30 MNIST digits, 16 neurons: total spikes
     within 5 %, per-neuron count correlation >= 0.95 (in practice the counts are identical)."""
@@ -140,7 +143,7 @@ def test_engines_agree_on_frozen_spike_counts():
     assert cb.sum() > 5 * n  # the network does fire
     assert abs(cf.sum() - cb.sum()) <= 0.05 * cb.sum()
     assert np.corrcoef(cf.ravel(), cb.ravel())[0, 1] >= 0.95
-    assert np.mean([np.array_equal(a, b) for a, b in zip(cf, cb)]) >= 0.8
+    assert np.mean([np.array_equal(a, b) for a, b in zip(cf, cb, strict=True)]) >= 0.8
 
 
 def test_engines_agree_on_one_stdp_step():
@@ -162,6 +165,7 @@ def test_engines_agree_on_one_stdp_step():
     np.testing.assert_allclose(fast.theta, ref.get_theta(), rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_engines_agree_on_the_training_protocol():
     """Normalisation, presentation, rest and intensity retries over three samples in a row
     (state carried over): same counts, intensities and weights."""
@@ -179,6 +183,7 @@ def test_engines_agree_on_the_training_protocol():
     np.testing.assert_allclose(fast.W, ref.get_weights(), rtol=0, atol=1e-10)
 
 
+@pytest.mark.slow
 def test_rule_gives_the_same_codes_on_either_engine():
     X, y = _two_patterns(8)
     kw = dict(n_e=4, w_sum=12.0, intensity=4.0, t_present=200.0, t_rest=20.0, random_state=3)
@@ -281,6 +286,7 @@ def test_docstring_example():
 
 
 # -- the torch engine (frozen runs batched over samples, on any device) -------------------------
+@pytest.mark.slow
 def test_torch_engine_gives_the_numba_engines_spikes():
     """Frozen runs in torch (batched, float64) against the numba engine on the same trains:
     the same spike counts and retry intensities, with and without silenced neurons."""

@@ -89,6 +89,7 @@ EXPECTED = {f"{e}_{w}.{x}" for e in ("fc_test", "ae_test") for w in ("curves", "
             for x in ("png", "svg")}
 
 
+@pytest.mark.slow
 def test_draws_every_figure(results: Path, tmp_path: Path) -> None:
     out = tmp_path / "figs"
     paths = draw_article_figures(results, out)
@@ -154,7 +155,7 @@ def test_lambda_colour_fixed_across_figures(results: Path) -> None:
     colours = {}
     for name in ("fc_test_curves", "ae_test_curves"):
         legend = _legend(figs[name])
-        for text, handle in zip(legend.get_texts(), legend.legend_handles):
+        for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True):
             if text.get_text().startswith("λ="):
                 colours.setdefault(text.get_text(), set()).add(handle.get_color())
     assert colours["λ=0"] and all(len(c) == 1 for c in colours.values())
@@ -163,6 +164,7 @@ def test_lambda_colour_fixed_across_figures(results: Path) -> None:
     assert len(set(lambda_colours(np.logspace(-6, -2, 12)).values())) == 12
 
 
+@pytest.mark.slow
 def test_failed_runs_are_ignored(results: Path, tmp_path: Path) -> None:
     paths = draw_article_figures(results, tmp_path / "figs")
     assert not any("broken" in p.name for p in paths)

@@ -78,7 +78,7 @@ def _write_results(root: Path) -> None:
     for k in KS_784_NULL:
         for seed in range(3):
             _run(root, "kofn_mnist", "kofn", 784, {"k": k}, k, seed)
-    for lam, avr in zip(LAMBDAS, (300.0, 12.0, 3.0)):
+    for lam, avr in zip(LAMBDAS, (300.0, 12.0, 3.0), strict=True):
         for seed in range(2):
             _run(root, "article_fc", "relu-l1-fc", 784, {"l1": lam}, avr * (1 + 0.05 * seed),
                  seed, accuracy=0.97)
@@ -120,9 +120,10 @@ def _legend_texts(fig):
     return [t.get_text() for t in legend.get_texts()]
 
 
+@pytest.mark.slow
 def test_each_present_property_is_drawn_and_an_absent_one_is_not(figs, results, tmp_path):
     assert set(figs) == PRESENT          # no run has decoding.support_fraction: no figure
-    for stem, fig in figs.items():
+    for _stem, fig in figs.items():
         (ax,) = fig.axes
         assert ax.get_xscale() == "log" and "activity ratio" in ax.get_xlabel()
         assert ax.get_ylabel()
@@ -162,7 +163,7 @@ def test_families_of_different_n_are_never_joined(figs, fams, runs):
             line = lines[family_gid(fam)]
             members = [r for lv in fam.levels for r in lv.runs]
             assert {int(r.n_units) for r in members} == {fam.n_units}
-            for lv, x in zip(fam.levels, line.get_xdata()):
+            for lv, x in zip(fam.levels, line.get_xdata(), strict=True):
                 assert {int(r.n_units) for r in lv.runs} == {fam.n_units}
                 assert x == pytest.approx(np.mean([r.activity_ratio for r in lv.runs]))
         # k-WTA at N = 256 and at N = 784: one colour and marker (the rule), two lines,
@@ -232,7 +233,7 @@ def test_null_of_each_n_is_a_grey_band_of_its_level_intervals(figs, fams):
 def test_excluded_run_is_a_hollow_grey_cross_and_nowhere_else(figs, fams, runs):
     (bad,) = [r for r in runs if r.param("model.l1") == 0.005]
     assert [r for r, _ in fams["article_fc"].excluded] == [bad]
-    for stem, fig in figs.items():
+    for _stem, fig in figs.items():
         (ax,) = fig.axes
         (cross,) = [ln for ln in ax.lines if ln.get_gid() == "excluded"]
         assert cross.get_marker() == "X" and cross.get_markerfacecolor() == "none"
@@ -277,6 +278,7 @@ def test_level_values_and_labels_sort_by_value_not_as_text(fams):
     assert level_values(fams["kwta_mnist"]) == "k = 1, 4, 16, 64, 128"
 
 
+@pytest.mark.slow
 def test_battery_legend_one_entry_per_configuration_by_value(results):
     from neurocode.figures.battery import battery_figures
 
@@ -316,11 +318,12 @@ def test_summary_groups_families_and_never_joins_two_n(runs, fams):
     assert joined == len(fams)                 # one per family (every family has >= 2 levels)
 
 
+@pytest.mark.slow
 def test_redraw_is_byte_identical(results, tmp_path):
     a = draw_dose_figures(results, tmp_path / "a")
     b = draw_dose_figures(results, tmp_path / "b")
     assert [p.name for p in a] == [p.name for p in b]
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x.read_bytes() == y.read_bytes(), x.name
 
 

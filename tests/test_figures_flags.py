@@ -191,6 +191,7 @@ def test_detail_figures_draw_each_excluded_run_as_a_grey_curve(figs, bad):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_battery_figure_draws_excluded_runs_apart(results, bad):
     fig = battery_figures(results)["article_fc_battery"]
     axes = fig.axes
@@ -323,7 +324,7 @@ def test_colour_tiers_rule():
     # whatever the medians and the spread: two cells closer than the spread share a tier
     rng = np.random.default_rng(0)
     for _ in range(500):
-        med = dict(zip("abc", rng.uniform(0, 1, 3)))
+        med = dict(zip("abc", rng.uniform(0, 1, 3), strict=True))
         spread = float(rng.uniform(0, 0.5))
         tiers = colour_tiers(med, spread, "higher")
         for x in med:
@@ -340,11 +341,12 @@ def test_colour_tiers_rule():
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_redraw_with_excluded_runs_is_byte_identical(results, tmp_path):
     a = draw_summary_figures(results, tmp_path / "a") + draw_battery_figures(results, tmp_path / "a")
     b = draw_summary_figures(results, tmp_path / "b") + draw_battery_figures(results, tmp_path / "b")
     assert [p.name for p in a] == [p.name for p in b]
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x.read_bytes() == y.read_bytes(), x.name
     # the SVG ids of the excluded runs' artists are unique (valid SVG)
     import re

@@ -20,10 +20,10 @@ from neurocode.figures.summary import (
     false_match_at,
     summary_figures,
     table_stats,
+    theory_capacity_bits,
     theory_fault_auc,
     theory_m_fraction_90,
     theory_union_false_match,
-    theory_capacity_bits,
 )
 from neurocode.results import load_results
 from neurocode.store import write_battery, write_run
@@ -114,10 +114,11 @@ def _labelled_lines(fig):
             if lbl and not lbl.startswith("_"):
                 yield ax, line, lbl
     for leg in fig.legends:
-        for h, t in zip(leg.legend_handles, leg.get_texts()):
+        for h, t in zip(leg.legend_handles, leg.get_texts(), strict=True):
             yield None, h, t.get_text()
 
 
+@pytest.mark.slow
 def test_draw_writes_every_file_png_and_svg(results, tmp_path):
     paths = draw_summary_figures(results, tmp_path)
     names = {p.name for p in paths}
@@ -163,7 +164,7 @@ def test_legends_name_rule_and_parameter(figs):
 def test_each_rule_has_one_colour_and_marker_in_every_figure(figs):
     rules = sorted({r[1] for r in RUNS}, key=len, reverse=True)
     seen: dict[str, set] = {}
-    for stem, fig in figs.items():
+    for _stem, fig in figs.items():
         for _, line, lbl in _labelled_lines(fig):
             rule = next((r for r in rules if lbl.startswith(r + " ") or lbl == r), None)
             if rule is None:
@@ -190,7 +191,7 @@ def _fmt(v: float) -> str:
 
 def test_table_cells_equal_group_statistics(figs, runs):
     expected_type = {}
-    for exp, rule, params, name, N, k, labelled, seeds, ctype in RUNS:
+    for _exp, rule, _params, _name, _N, k, _labelled, _seeds, ctype in RUNS:
         expected_type[(rule, k)] = ctype
     keys = {"capacity": "willshaw.bits_per_synapse_at_capacity", "fault": "fault.auc_random",
             "decoding": "decoding.m_fraction_90", "energy": "decoding.active_synapses_mean",
@@ -242,7 +243,7 @@ def test_theory_decoding_is_the_hypergeometric_catch_probability():
     N = 50
     for k in (1, 3, 10, 25):
         catch = [1 - math.comb(N - k, m) / math.comb(N, m) for m in range(1, N + 1)]
-        m90 = next(m for m, p in zip(range(1, N + 1), catch) if p >= 0.9)
+        m90 = next(m for m, p in zip(range(1, N + 1), catch, strict=True) if p >= 0.9)
         assert theory_m_fraction_90([k], N)[0] == pytest.approx(m90 / N)
     assert theory_m_fraction_90([1], 784)[0] == pytest.approx(math.ceil(0.9 * 784) / 784)
 
@@ -329,6 +330,7 @@ def test_fully_active_and_silent_codes_fit_the_activity_axis(tmp_path):
         assert 0 < lo < 2 / 16 and hi >= 1.0
 
 
+@pytest.mark.slow
 def test_deleting_figures_and_drawing_again_reproduces_them(results, tmp_path):
     # figures come from stored results only: the same results give the same files, byte for byte
     from neurocode.figures import draw_all
@@ -337,5 +339,5 @@ def test_deleting_figures_and_drawing_again_reproduces_them(results, tmp_path):
     second = draw_all(results, tmp_path / "b", theory=False)
     assert [p.name for p in first] == [p.name for p in second]
     assert {p.stem for p in first} >= set(STEMS)
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name

@@ -6,8 +6,8 @@ import pytest
 from neurocode.data.bars import bars_to_images, make_bars, single_bars
 from neurocode.models.foldiak import Foldiak, settle
 from neurocode.testing import check_rule
-from conftest import registered_fixture
 
+from conftest import registered_fixture
 
 registered = registered_fixture(Foldiak)
 
@@ -92,6 +92,7 @@ def trained():
     return rule, Xt, bars_t
 
 
+@pytest.mark.slow
 def test_learns_one_unit_per_bar_at_the_target_sparseness(trained):
     """Földiák's result on the bars problem (paper section 4, 16 units, p = 1/8).
 

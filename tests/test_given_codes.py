@@ -40,6 +40,7 @@ def npz(tmp_path):
     return p
 
 
+@pytest.mark.slow
 def test_measure_codes_file_meets_the_kofn_closed_forms_and_stores_a_run(npz, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["measure", "--codes", str(npz), "--out", str(out), "--max-stimuli", "300"]) == 0
@@ -149,6 +150,7 @@ def test_missing_and_corrupted_codes_files_are_named(tmp_path, capsys):
     assert "unknown codes file type" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_given_codes_appear_in_figures_and_report_beside_rules(npz, tmp_path):
     out = tmp_path / "out"
     assert main(["measure", "--codes", str(npz), "--out", str(out), "--max-stimuli", "200"]) == 0

@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
-from conftest import needs_mnist, registered_fixture
 from scipy.linalg import subspace_angles
 
 from neurocode.models.hebbian import Oja, Sanger, learning_rate, oja_update, sanger_update
 from neurocode.params import ParamError
 from neurocode.rules import TrainingFailed
 from neurocode.testing import check_rule
+
+from conftest import needs_mnist, registered_fixture
 
 EIGS = np.array([5.0, 3.0, 2.0, 1.0, 0.5, 0.3, 0.2, 0.1])
 
@@ -158,6 +159,7 @@ def mnist():
 MNIST_TRAIN = dict(lr=0.05, lr_decay=100.0, batch_size=32, epochs=3)
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_oja_finds_mnist_first_principal_component(mnist):
     X, V = mnist

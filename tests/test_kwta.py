@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from conftest import needs_mnist, registered_fixture
 from neurocode.models.kwta import KWTA, k_winners
 from neurocode.params import ParamError
 from neurocode.testing import check_rule
 
+from conftest import needs_mnist, registered_fixture
 
 registered = registered_fixture(KWTA)
 

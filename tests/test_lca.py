@@ -5,13 +5,14 @@ import doctest
 import numpy as np
 import pytest
 import torch
-from conftest import needs_mnist, registered_fixture
 from sklearn.decomposition import sparse_encode
 
 from neurocode.models import lca as lca_module
 from neurocode.models.lca import LCA, lca_objective
 from neurocode.params import ParamError
 from neurocode.testing import check_rule
+
+from conftest import needs_mnist, registered_fixture
 
 LAM = 0.1  # = scikit-learn's alpha for sparse_encode(algorithm="lasso_cd")
 
@@ -136,6 +137,7 @@ def test_lambda_zero_reaches_least_squares_and_too_large_dt_diverges():
 
 
 # -- silenced units ----------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("non_negative", [False, True])
 def test_silenced_units_leave_the_circuit(non_negative):
     # with units silenced, the survivors settle to the Lasso code over the remaining atoms

@@ -43,6 +43,7 @@ def mnist_rule(mnist, one_blas_thread):
 
 
 # -- the reference solver -------------------------------------------------------------------
+@pytest.mark.slow
 @needs_mnist
 @pytest.mark.filterwarnings("ignore:self.within_class_std_dev_:UserWarning")  # MNIST's blank border
 @pytest.mark.parametrize("normalize", [True, False])
@@ -65,6 +66,7 @@ def test_predictions_equal_sklearn_nearest_centroid_on_mnist(mnist, normalize, o
 
 
 # -- the code is local -----------------------------------------------------------------------
+@pytest.mark.slow
 @needs_mnist
 def test_one_unit_per_class_and_exactly_one_active_per_stimulus(mnist, mnist_rule):
     rule = mnist_rule
@@ -97,7 +99,7 @@ def test_n_units_is_the_number_of_classes_of_the_labels():
     labels = np.array([3, 7, 9])[y]
     rule = LocalClass(random_state=0)
     with pytest.raises(NotFittedError, match="one unit per class"):
-        rule.n_units
+        _ = rule.n_units
     with pytest.raises(ValueError, match="labels"):
         rule.fit(X)
     rule.fit(X, labels)
@@ -178,6 +180,7 @@ def test_expected_accuracy_under_random_silencing_is_the_local_straight_line_exa
         assert np.mean(accs) == pytest.approx((1 - m / N) * a0 + (m / N) * bb, abs=1e-12)
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_battery_fault_curve_meets_the_expectation_on_mnist(mnist, mnist_rule):
     """fault_tolerance's random-silencing curve against E[acc(m)] = (1 - m/N) a_0 + (m/N) b,

@@ -9,13 +9,20 @@ import pytest
 
 from neurocode.models.binary import random_codes
 from neurocode.models.memory import (
-    Hopfield, Willshaw, hebbian_couplings, hopfield_energy, hopfield_run, overlap, willshaw_recall,
-    willshaw_store, willshaw_sums,
+    Hopfield,
+    Willshaw,
+    hebbian_couplings,
+    hopfield_energy,
+    hopfield_run,
+    overlap,
+    willshaw_recall,
+    willshaw_store,
+    willshaw_sums,
 )
 from neurocode.rules import NotFittedError
 from neurocode.testing import check_rule
-from conftest import registered_fixture
 
+from conftest import registered_fixture
 
 registered = registered_fixture(Willshaw, Hopfield, autouse=True)
 
@@ -30,7 +37,7 @@ def dense_patterns(M, N, seed):
 # -- references written from the definitions, one unit and one pattern at a time -------------
 def willshaw_reference(A, B):
     W = np.zeros((A.shape[1], B.shape[1]), dtype=bool)
-    for a, b in zip(A, B):
+    for a, b in zip(A, B, strict=True):
         for i in np.flatnonzero(a):
             for j in np.flatnonzero(b):
                 W[i, j] = True
@@ -252,6 +259,7 @@ def test_hopfield_one_step_error_rate_matches_closed_form():
     assert abs(rate / theory - 1) < 0.10, (rate, theory)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("update", ["async", "sync"])
 def test_hopfield_capacity_is_near_0138_N(update):
     # Amit, Gutfreund & Sompolinsky 1985: retrieval states exist up to M = 0.138 N.

@@ -5,8 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from neurocode.metrics.activity import (DENSE_MIN_RATIO, LOCAL_MAX_AVR, SILENT_MAX_AVR, activity,
-                                        code_type)
+from neurocode.metrics.activity import (
+    DENSE_MIN_RATIO,
+    LOCAL_MAX_AVR,
+    SILENT_MAX_AVR,
+    activity,
+    code_type,
+)
 from neurocode.models.binary import preset_k, random_codes
 
 

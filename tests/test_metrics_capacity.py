@@ -16,8 +16,15 @@ import numpy as np
 import pytest
 
 from neurocode.metrics.capacity import (
-    AGS_CAPACITY, associative_capacity, capacity_from_curve, capacity_vs_k, channel_information,
-    log2_binomial, representational_capacity, willshaw_curve, willshaw_theory,
+    AGS_CAPACITY,
+    associative_capacity,
+    capacity_from_curve,
+    capacity_vs_k,
+    channel_information,
+    log2_binomial,
+    representational_capacity,
+    willshaw_curve,
+    willshaw_theory,
 )
 from neurocode.models.binary import random_code_indices, random_codes
 from neurocode.models.memory import Hopfield, overlap, willshaw_recall, willshaw_store
@@ -62,7 +69,7 @@ def test_distinct_codes_counted_exactly():
     base += [np.eye(N)[i] + np.eye(N)[j] for i in range(N) for j in range(i + 1, N)][:25]
     rng = np.random.default_rng(1)
     reps = rng.integers(1, 5, size=len(base))
-    rows = np.concatenate([np.repeat(b[None], r, axis=0) for b, r in zip(base, reps)])
+    rows = np.concatenate([np.repeat(b[None], r, axis=0) for b, r in zip(base, reps, strict=True)])
     rows = rows * rng.uniform(0.1, 3.0, size=rows.shape)                   # same binarisation
     rows = rows[rng.permutation(len(rows))]
     out = representational_capacity(rows)
@@ -92,7 +99,7 @@ def test_willshaw_curve_matches_memory_module(hetero):
         want_p1 = W.mean() if hetero else W[~np.eye(N, dtype=bool)].mean()
         assert out["fraction_set"][i] == pytest.approx(want_p1)
         assert out["n_distinct"][i] == len({tuple(a) + tuple(b) for a, b in
-                                            zip(X[:M].tolist(), Y[:M].tolist())})
+                                            zip(X[:M].tolist(), Y[:M].tolist(), strict=True)})
 
 
 def test_partial_cue_recalls_supersets():
@@ -143,6 +150,7 @@ def test_willshaw_theory_capacity_solves_its_criterion():
         1 - (1 - k * k / N**2) ** 5000)
 
 
+@pytest.mark.slow
 def test_capacity_vs_k_peaks_at_sparse_activity():
     N = 1024
     ks = [1, 2, 5, 10, 32, 128, 512]

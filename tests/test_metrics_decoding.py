@@ -7,7 +7,12 @@ import pytest
 from scipy import stats
 
 import neurocode.metrics.decoding as decoding
-from neurocode.metrics.decoding import active_synapses, decoding_cost, default_m_values, m_at_accuracy
+from neurocode.metrics.decoding import (
+    active_synapses,
+    decoding_cost,
+    default_m_values,
+    m_at_accuracy,
+)
 from neurocode.models.binary import random_codes
 
 
@@ -19,6 +24,7 @@ def _local_code(n_per_class, n_classes, n_distractors, rng):
     return np.hstack([np.eye(n_classes)[y], noise]), y
 
 
+@pytest.mark.slow
 def test_local_code_follows_hypergeometric_expectation():
     # N = C + D units, of which C are class units. A probe that sees m random units sees
     # K ~ Hypergeom(N, C, m) class units. A stimulus whose class unit is seen is read right;
@@ -73,6 +79,7 @@ def test_gaussian_code_follows_bayes_accuracy():
     assert np.all(np.diff(out["accuracy"]) > 0)
 
 
+@pytest.mark.slow
 def test_dense_random_code_accuracy_rises_with_m():
     # ReLU of noisy random class prototypes, 10 classes, about half the units active
     rng = np.random.default_rng(5)

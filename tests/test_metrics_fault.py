@@ -147,7 +147,7 @@ def test_most_active_first_silences_the_busiest_units():
     assert "accuracy_random" not in res
     c0 = int(ro.probe.classes_[ro.scores_from_codes(np.zeros((1, N))).argmax()])
     n = per_class.sum()
-    for fi, acc in zip(res["fractions"], res["accuracy_most_active"]):
+    for fi, acc in zip(res["fractions"], res["accuracy_most_active"], strict=True):
         m = int(round(fi * N))
         alive_classes = np.arange(N - m)  # classes N-1, N-2, ... lost first
         expected = per_class[alive_classes].sum() / n + (per_class[c0] / n if c0 >= N - m else 0)

@@ -12,13 +12,16 @@ import pytest
 from scipy.stats import hypergeom
 
 from neurocode.metrics.interference import (
-    ahmad_hawkins_false_match, class_overlap, random_jaccard, superposition, union_false_match,
+    ahmad_hawkins_false_match,
+    class_overlap,
+    random_jaccard,
+    superposition,
+    union_false_match,
     union_on_fraction,
 )
 from neurocode.metrics.readout import Readout, fit_readout
 from neurocode.models.binary import random_codes
 from neurocode.rules import CodingRule
-
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
@@ -104,6 +107,7 @@ def union_size_distribution(n, w, loads):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theta", [None, 12])
 def test_union_false_match_of_random_codes_against_theory(theta):
     n, w = 1024, 20

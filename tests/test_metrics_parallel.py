@@ -14,7 +14,6 @@ from neurocode.models.binary import KofN
 from neurocode.models.foldiak import Foldiak
 from neurocode.models.memory import Hopfield, hebbian_couplings, hopfield_run
 
-
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 

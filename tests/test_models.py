@@ -5,8 +5,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from neurocode.models.relu_l1 import (ConvAE, build_model, clip_by_norm, flops_per_iteration,
-                                      loss_terms)
+from neurocode.models.relu_l1 import (
+    ConvAE,
+    build_model,
+    clip_by_norm,
+    flops_per_iteration,
+    loss_terms,
+)
 
 KINDS = [("fc", None, 784), ("cnn", None, 39200), ("conv-ae", "subpixel", 39200),
          ("conv-ae", "transposed", 39200)]
@@ -36,7 +41,7 @@ def test_initialisation_is_normal_01_with_bias_01(kind, decoder, n_units):
     assert abs(weights.std().item() - 0.1) < 0.002
     assert abs(weights.mean().item()) < 0.002
     again = build_model(kind, decoder=decoder, seed=3)
-    for a, b in zip(model.parameters(), again.parameters()):
+    for a, b in zip(model.parameters(), again.parameters(), strict=True):
         assert torch.equal(a, b)
 
 

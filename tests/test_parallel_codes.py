@@ -10,7 +10,6 @@ import math
 import numpy as np
 import pytest
 
-from neurocode.memories import covariance_couplings
 from neurocode.metrics.parallel import code_sync_async_difference
 from neurocode.theory import covariance_capacity
 

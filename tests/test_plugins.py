@@ -33,6 +33,7 @@ def installed_plugin():
     _pip("uninstall", "--yes", "--quiet", "neurocode-example-plugin")
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_example_plugin_is_listed_runs_and_conforms(installed_plugin, tmp_path):
     env = {**os.environ}

@@ -75,6 +75,7 @@ def test_local_code_needs_one_unit_per_class():
     assert np.all(out["support_path_units"][:, 0] == 0) and np.all(out["support_path_auc"][:, 0] == 0.5)
 
 
+@pytest.mark.slow
 def test_redundant_blocks_need_one_unit_while_redundancy_m90_falls():
     # b identical copies of each class unit: a detector still needs to observe one of them,
     # while a readout of m random units needs fewer of them the more copies there are
@@ -104,6 +105,7 @@ def test_copies_up_to_a_gain_of_two_are_merged_too():
     assert out["support_n_units_distinct"] == C + 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", [0.9, 0.98])
 def test_weak_units_support_follows_the_bayes_theory_of_summed_detectors(target):
     # s independent weak units per class: the best detector on m of them has AUC _bayes_auc(m),
@@ -158,6 +160,7 @@ def test_plain_l1_detector_needs_more_units_than_its_refit():
     assert np.array_equal(plain["support_path_auc"], plain["support_path_auc_l1"], equal_nan=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [1, 5, 40])
 def test_random_codes_detect_nothing(k):
     # units fire at random, independent of the class: every detector stays at chance and

@@ -8,7 +8,6 @@ import torch
 
 from neurocode import runner
 from neurocode.config import resolve
-from neurocode.data import prepare
 from neurocode.models.relu_l1 import evaluate
 
 from conftest import needs_mnist
@@ -28,6 +27,7 @@ def train_relu_l1(spec, progress=False):
     return runner.execute(spec, progress=progress)
 
 
+@pytest.mark.slow
 def test_fc_learns_and_gets_sparser_with_lambda():
     dense = train_relu_l1(_spec(l1=0.0), progress=False)
     sparse = train_relu_l1(_spec(l1=5e-4), progress=False)
@@ -69,6 +69,7 @@ def test_evaluate_matches_a_direct_computation():
     assert m["recon_error"] == pytest.approx(((q - np.round(x.numpy() * 255)) ** 2).mean(), rel=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["cnn", "conv-ae"])
 def test_conv_models_train_smoke(kind):
     res = train_relu_l1(_spec(kind=kind, l1=1e-5, iterations=20, eval_every=10, n_test=500),
@@ -80,6 +81,7 @@ def test_conv_models_train_smoke(kind):
         assert res.curves["recon_error"][-1] < res.curves["recon_error"][0]
 
 
+@pytest.mark.slow
 def test_diverging_loss_is_reported_not_raised(monkeypatch):
     """The loss turns NaN at the 250th training step: the run fails with the reason, keeps its
     curves, and does not raise."""

@@ -178,6 +178,7 @@ window.addEventListener('load', function () {
 </script>"""
 
 
+@pytest.mark.slow
 def test_report_page_in_headless_chromium(results, figures, tmp_path):
     chromium = shutil.which("chromium")
     if chromium is None:

@@ -7,6 +7,7 @@ from neurocode import rules
 from neurocode.params import Param
 from neurocode.rules import CodingRule, NotFittedError, get_rule, register
 from neurocode.testing import check_rule
+
 from conftest import registered_fixture
 
 

@@ -15,6 +15,7 @@ from neurocode.metrics.fields import localisation_index
 from neurocode.models import sailnet as sailnet_module
 from neurocode.models.sailnet import SAILnet, spike_counts
 from neurocode.testing import check_rule
+
 from conftest import registered_fixture
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
@@ -83,6 +84,7 @@ def test_inhibition_delays_and_silencing_removes_a_unit():
     assert (full[:, ~mask] == 0).all()
 
 
+@pytest.mark.slow
 def test_homeostasis_reaches_the_closed_form_threshold():
     """With Q and W frozen (beta = alpha = 0) and x ~ N(0, I), each unit's drive z = Q_i x is
     N(0, 1) (unit-length rows). A unit spikes at least c times iff z > theta / (1 - (1 -
@@ -99,6 +101,7 @@ def test_homeostasis_reaches_the_closed_form_threshold():
     assert abs(rule.encode(X).mean() / P - 1) < 0.05
 
 
+@pytest.mark.slow
 def test_single_unit_learns_the_top_principal_component():
     """One unit (no lateral weights): for zero-mean Gaussian x, E[x | z] = C Q z / (Q^T C Q)
     with z = Q x, so E[y x] = C Q E[y z] / (Q^T C Q) for any spike-count function y(z); the
@@ -132,6 +135,7 @@ def trained(patches):
     return SAILnet(n_units=128, p=P, epochs=10, random_state=0).fit(Xtr)
 
 
+@pytest.mark.slow
 def test_trained_units_fire_at_the_target_rate(trained, patches):
     """Mean spike count per unit per held-out patch within 20 % of p; most units near p."""
     Y = trained.encode(patches[1])
@@ -143,6 +147,7 @@ def test_trained_units_fire_at_the_target_rate(trained, patches):
     assert abs(trained.curves_["spikes_per_unit"][-1] / P - 1) < 0.2
 
 
+@pytest.mark.slow
 def test_spike_counts_are_decorrelated_and_lateral_learning_is_why(trained, patches):
     """The mean pairwise (off-diagonal) Pearson correlation of spike counts across 5000
     held-out patches is below 0.02 in magnitude; the same network trained with alpha = 0 (no
@@ -226,5 +231,6 @@ def test_bad_input_and_parameters_are_refused():
         SAILnet(alpa=1.0)
 
 
+@pytest.mark.slow
 def test_docstring_examples():
     assert doctest.testmod(sailnet_module, raise_on_error=False).failed == 0

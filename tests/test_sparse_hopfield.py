@@ -24,7 +24,10 @@ from neurocode.memories import covariance_couplings, covariance_overlap, thresho
 from neurocode.metrics.capacity import associative_capacity
 from neurocode.metrics.covariance import sparse_hopfield_capacity
 from neurocode.theory import (
-    covariance_capacity, covariance_error, covariance_load, one_step_capacity,
+    covariance_capacity,
+    covariance_error,
+    covariance_load,
+    one_step_capacity,
     tsodyks_feigelman_capacity,
 )
 
@@ -132,17 +135,17 @@ def test_threshold_run_matches_reference_loops():
     theta = rng.normal(0.0, 0.1, N)
     # synchronous, to 41 sweeps (an odd number: a 2-cycle ends on the same state either way)
     V, _ = threshold_run(J, cues, theta=theta, max_sweeps=41)
-    for c, v in zip(cues, V):
+    for c, v in zip(cues, V, strict=True):
         np.testing.assert_array_equal(v, _sync_reference(J, c, theta, 41))
     k = rng.integers(3, 15, size=len(cues))
     V, _ = threshold_run(J, cues, k=k, max_sweeps=41)
     assert np.array_equal(V.sum(axis=1), k)
-    for c, kk, v in zip(cues, k, V):
+    for c, kk, v in zip(cues, k, V, strict=True):
         np.testing.assert_array_equal(v, _kwta_reference(J, c, int(kk), 41))
     V, sweeps = threshold_run(J, cues, theta=theta, update="async", max_sweeps=30, rng=5)
     r = np.random.default_rng(5)
     orders = [r.permutation(N) for _ in range(30)]
-    for c, v in zip(cues, V):
+    for c, v in zip(cues, V, strict=True):
         np.testing.assert_array_equal(v, _async_reference(J, c, theta, orders))
     assert sweeps.max() < 30   # asynchronous dynamics settle
 
@@ -193,6 +196,7 @@ def test_theory_approaches_tsodyks_feigelman_from_below():
 
 
 # -- the measure on random sparse codes ----------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("N, k", [(2000, 100), (1000, 100)])
 def test_random_sparse_codes_reach_the_fixed_point_theory(N, k):
     # Tolerance 12%: at N = 1000-2000 the measured M*/N comes out 5-7% above the N -> infinity
@@ -271,6 +275,7 @@ def test_correlated_sparse_codes_hold_far_fewer(make):
     assert out["capacity_censored"] == 0.0
 
 
+@pytest.mark.slow
 def test_dense_limit_is_near_ags():
     # a = 1/2: the covariance rule is Hopfield's; M*/N comes out 0.152 +- 0.004 (5 seeds) at
     # N = 1000, 0.162 at N = 500, above 0.138 because the tolerance (5% of the units wrong)

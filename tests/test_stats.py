@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
-from neurocode.stats import (Interval, cluster_bootstrap, decide, expanded_level,
-                             mean_interval, paired_difference, spearman)
+from neurocode.stats import (
+    Interval,
+    cluster_bootstrap,
+    decide,
+    expanded_level,
+    mean_interval,
+    paired_difference,
+    spearman,
+)
 
 
 def _coverage(n, repeats, expanded, seed):
@@ -42,6 +49,7 @@ def _slope(clusters):
     return float(np.polyfit(xs, ys, 1)[0]) if np.ptp(xs) > 0 else float("nan")
 
 
+@pytest.mark.slow
 def test_cluster_bootstrap_covers_a_trend_that_a_seed_level_bootstrap_misses():
     """y = 0.5 level + u_level + e: the level effect u (sd 1) is shared by a level's five
     seeds, so seeds are not independent configurations. Over 100 data sets the two-stage

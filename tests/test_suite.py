@@ -101,6 +101,7 @@ def test_malformed_suites_are_refused_naming_the_key(tmp_path, over, edit, messa
         resolve_suite(raw, path, over)
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_one_command_runs_and_measures_every_part_then_resumes(tmp_path, capsys):
     path, out = _suite(tmp_path), tmp_path / "out"
@@ -122,6 +123,7 @@ def test_one_command_runs_and_measures_every_part_then_resumes(tmp_path, capsys)
     assert [f.stat().st_mtime_ns for f in kofn + bars] == mtimes
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_suite_measures_on_a_pool_of_processes(tmp_path, capsys):
     path, out = _suite(tmp_path), tmp_path / "out"
@@ -139,6 +141,7 @@ def test_bad_suite_on_the_command_line_exits_2(tmp_path, capsys):
     assert "budget 'huge'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_interrupted_suite_keeps_finished_work_and_resumes(tmp_path, monkeypatch, capsys):
     import neurocode.metrics.battery as battery_mod

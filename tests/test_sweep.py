@@ -101,6 +101,7 @@ def test_same_config_and_seed_give_bit_identical_runs(tmp_path):
 
 
 # -- executors --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_local_process_pool_runs_every_point(tmp_path):
     specs = cfgmod.resolve(_bars(4))
     lines = []
@@ -113,6 +114,7 @@ def test_local_process_pool_runs_every_point(tmp_path):
     assert len(again.skipped) == 4 and not again.done
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_with_two_worker_processes(tmp_path):
     pytest.importorskip("distributed")
     specs = cfgmod.resolve(_bars(3))
@@ -133,6 +135,7 @@ def test_cli_executor_options(tmp_path, capsys):
 
 
 # -- failures injected for real ---------------------------------------------------------------
+@pytest.mark.slow
 @needs_mnist
 def test_killed_worker_leaves_nothing_that_claims_complete_and_a_rerun_completes(tmp_path):
     raw = _fc(8000, zip={"train.iterations": [6, 8000], "train.eval_every": [6, 8000]})
@@ -159,6 +162,7 @@ def test_killed_worker_leaves_nothing_that_claims_complete_and_a_rerun_completes
     assert store.is_complete(slow) and quick.stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 @needs_mnist
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path, workers):
@@ -279,6 +283,7 @@ def test_a_point_locked_by_another_sweep_is_not_run_twice(tmp_path):
     assert run_point(specs[0], tmp_path).status == "done"
 
 
+@pytest.mark.slow
 def test_two_sweeps_on_one_folder_run_each_point_once(tmp_path):
     cfg = _write(tmp_path, _bars(6, model={"rule": "kwta", "n_units": 64, "k": 4},
                                  train={"epochs": 2}))
@@ -290,6 +295,7 @@ def test_two_sweeps_on_one_folder_run_each_point_once(tmp_path):
     assert len(list((tmp_path / "out" / "bars").glob("*.h5"))) == 6
 
 
+@pytest.mark.slow
 def test_progress_is_quiet_when_not_a_terminal(tmp_path):
     cfg = _write(tmp_path, _bars(2))
     proc = _cli(["run", str(cfg), "--out", "out", "--workers", "1"], tmp_path)
@@ -304,6 +310,7 @@ def test_progress_is_quiet_when_not_a_terminal(tmp_path):
                                          ("relu-l1-cnn", {"feature_maps": 3}),
                                          ("relu-l1-conv-ae", {"feature_maps": 3,
                                                               "decoder": "transposed"})])
+@pytest.mark.slow
 def test_vectorised_lambdas_equal_separate_runs(name, extra):
     """Same seed, same batches: the batched model follows each separate run to float32
     rounding (weights within 1e-5 after 40 Adam steps; curves within 1e-4 relative)."""
@@ -317,7 +324,7 @@ def test_vectorised_lambdas_equal_separate_runs(name, extra):
     sep = [get_rule(name, l1=lam, **kw).fit(X, y, validation_data=val) for lam in lams]
     many = [get_rule(name, l1=lam, **kw) for lam in lams]
     assert cls.fit_many(many, X, y, validation_data=val) == [None] * 3
-    for a, b in zip(sep, many):
+    for a, b in zip(sep, many, strict=True):
         for k in a.weights_:
             np.testing.assert_allclose(b.weights_[k], a.weights_[k], rtol=0, atol=1e-5)
         for k in a.curves_:

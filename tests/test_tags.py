@@ -18,8 +18,14 @@ from neurocode.config import RunSpec
 from neurocode.data.prepare import Dataset
 from neurocode.params import Param
 from neurocode.rules import CodingRule, Tags, available_rules, get_rule
-from neurocode.testing import (CHECKS, check_own_readout, check_rule, check_silencing,
-                               check_update_modes, parametrize_with_checks)
+from neurocode.testing import (
+    CHECKS,
+    check_own_readout,
+    check_rule,
+    check_silencing,
+    check_update_modes,
+    parametrize_with_checks,
+)
 
 from conftest import registered_fixture
 

@@ -153,8 +153,13 @@ def test_the_old_modules_still_export_their_public_names():
 
 
 def test_the_covariance_closed_forms_keep_their_names():
-    from neurocode.theory import (covariance_capacity, covariance_error,  # noqa: F401
-                                  covariance_load, one_step_capacity, tsodyks_feigelman_capacity)
+    from neurocode.theory import (  # noqa: F401
+        covariance_capacity,
+        covariance_error,
+        covariance_load,
+        one_step_capacity,
+        tsodyks_feigelman_capacity,
+    )
     cov = importlib.import_module("neurocode.theory.covariance")
     theory = importlib.import_module("neurocode.theory")
     for name in COVARIANCE:

@@ -23,7 +23,10 @@ import numpy as np
 import pytest
 
 from neurocode.metrics.capacity import (
-    associative_capacity, channel_information, willshaw_curve, willshaw_theory,
+    associative_capacity,
+    channel_information,
+    willshaw_curve,
+    willshaw_theory,
 )
 from neurocode.models.binary import random_code_indices, random_codes
 
@@ -68,6 +71,7 @@ def curves():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("N, k", PAIRS)
 def test_information_at_capacity_within_synapse_bound(curves, N, k):
     half, full = curves[N, k]
