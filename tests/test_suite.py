@@ -59,7 +59,7 @@ def test_the_bundled_comparison_resolves_for_every_budget():
     default = resolve_suite(raw, path, {})
     full = resolve_suite(raw, path, {"budget": "full"})
     fc = {p.name: p for p in default.parts}["article_fc"]
-    assert {s.config["train"]["iterations"] for s in fc.specs} == {1500}
+    assert {s.config["train"]["iterations"] for s in fc.specs} == {1000}
     assert {s.config["train"]["iterations"]
             for s in {p.name: p for p in full.parts}["article_fc"].specs} == {20000}
 
