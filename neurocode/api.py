@@ -314,12 +314,13 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
             err(f"{path}: the battery failed: {type(exc).__name__}: {exc}")
             failed += 1
             continue
-        if only is not None:
-            old_skip = str(stored.get("_meta", {}).get("skipped", "")).split(",")
-            new_skip = str(results["_meta"].get("skipped", "")).split(",")
-            results["_meta"]["skipped"] = ",".join(sorted({x for x in old_skip + new_skip if x}))
-            results = {**stored, **results}   # for the line below; the file merges _meta
-        write_battery(path, results, merge=only is not None)
+        if only is not None:   # the stored battery with the new measures added
+            old_meta, new_meta = stored.get("_meta", {}), results["_meta"]
+            skipped = {x for m in (old_meta, new_meta)
+                       for x in str(m.get("skipped", "")).split(",") if x}
+            results = {**stored, **results,
+                       "_meta": {**old_meta, **new_meta, "skipped": ",".join(sorted(skipped))}}
+        write_battery(path, results)
         act = results["activity"]
         parts = [f"code {act.get('code_type', '?')}", f"AVR {act['avr']:.2f}",
                  f"activity ratio {act['activity_ratio']:.4f}"]
@@ -348,14 +349,12 @@ def store_codes(path: str | Path, out: str | Path = "results", *, name: str | No
     code) raises ValueError before anything is written; the run file is written atomically
     and only once its battery is measured.
     """
-    import hashlib
-    import json
-
     from neurocode.codes import GivenCodes, code_card, write_card
+    from neurocode.config import RunSpec
     from neurocode.data.codes import load_codes
     from neurocode.data.prepare import dataset_from_codes
     from neurocode.metrics.battery import run_battery
-    from neurocode.runner import summary_metrics
+    from neurocode.runner import run_path, summary_metrics
     from neurocode.store import write_battery, write_run
 
     src = Path(path).resolve()
@@ -367,8 +366,7 @@ def store_codes(path: str | Path, out: str | Path = "results", *, name: str | No
               "data": {"dataset": "codes", "path": str(src), "codes_key": codes_key,
                        "labels_key": labels_key, "test_fraction": float(test_fraction)},
               "train": {}}
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
-    target = Path(out) / safe / f"codes-{digest}.h5"
+    target = run_path(out, RunSpec(safe, "codes", config))  # named as every run file is
     say(f"{src}: {len(cs.codes_train)} training and {len(cs.codes_test)} test stimuli x "
         f"{cs.n_units} units" + ("" if cs.labels_test is not None else ", no labels (the "
                                  "measures that need labels are skipped)"))
@@ -377,9 +375,6 @@ def store_codes(path: str | Path, out: str | Path = "results", *, name: str | No
     battery = run_battery(rule, dataset_from_codes(cs), threshold=threshold,
                           max_stimuli=max_stimuli, random_state=seed,
                           progress=lambda m: say(f"  {m}"))
-    skipped = [x for x in str(battery["_meta"].get("skipped", "")).split(",") if x]
-    battery["_meta"]["skipped"] = ",".join(skipped + ["superposition"] * ("superposition"
-                                                                          not in skipped))
     final = summary_metrics(rule, cs.codes_test, cs.labels_test)
     write_run(target, config=config, experiment=safe, run_name=safe, seed=seed, curves={},
               final=final, rule=rule, wall_time_s=time.perf_counter() - t0)

@@ -182,13 +182,8 @@ def write_run(
     return path
 
 
-def write_battery(path: str | os.PathLike, results: Mapping[str, Mapping[str, Any]], *,
-                  merge: bool = False) -> Path:
+def write_battery(path: str | os.PathLike, results: Mapping[str, Mapping[str, Any]]) -> Path:
     """Add (or replace) the ``battery`` group of a complete run file, atomically.
-
-    ``merge=True`` keeps the measures already stored that ``results`` does not hold (a
-    battery extended by newer measures); the ``_meta`` entries of both are kept, the new
-    ones winning.
 
     The file is copied to ``<name>.partial``, the group written there, flushed and fsynced,
     and the copy renamed over the original: a failure at any point leaves the original run
@@ -203,12 +198,6 @@ def write_battery(path: str | os.PathLike, results: Mapping[str, Mapping[str, An
     tmp = path.with_name(path.name + PARTIAL_SUFFIX)
     try:
         shutil.copyfile(path, tmp)
-        if merge:
-            kept = read_battery(path)
-            meta = {**kept.get("_meta", {}), **results.get("_meta", {})}
-            results = {**{k: v for k, v in kept.items() if k not in results}, **results}
-            if meta:
-                results["_meta"] = meta
         with h5py.File(tmp, "a") as f:
             if "battery" in f:
                 del f["battery"]

@@ -32,7 +32,7 @@
 
 ``measures`` picks a subset (the stimuli drawn are the same, so a subset measured later
 matches the rest); a battery stored before a measure existed gets it with
-:func:`missing_measures` and ``write_battery(..., merge=True)``.
+:func:`missing_measures` (``neurocode measure`` adds them to the stored battery).
 
 Measures that need labels are skipped for unlabelled data; each measure's result is a dict
 of scalars and 1-D curves (see each function's docstring for its definition). The readout is
@@ -58,8 +58,8 @@ MEASURES = ("activity", "representation", "willshaw", "hopfield", "fault", "supe
 
 def missing_measures(battery: dict[str, Any]) -> list[str]:
     """The measures of :data:`MEASURES` a stored battery lacks (those it skipped as not
-    applicable, e.g. labelled measures on unlabelled data, are not missing); ``[]`` for no
-    battery at all means measure everything, so callers test ``not battery`` first."""
+    applicable, e.g. labelled measures on unlabelled data, are not missing). For no battery
+    at all (``{}``) that is every measure."""
     skipped = str(battery.get("_meta", {}).get("skipped", "")).split(",")
     return [m for m in MEASURES if m not in battery and m not in skipped]
 
