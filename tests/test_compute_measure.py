@@ -316,3 +316,29 @@ def test_bad_input_is_rejected_by_name(small, case, match):
         args[0] = object()
     with pytest.raises(ValueError, match=match):
         compute_cost(*args, **kwargs)
+
+
+class SlowTopK(TopKProjection):
+    """The same code, each encode taking at least 0.25 s (a slow encoder, as a spiking one)."""
+
+    name = "test-slow-topk"
+
+    def _encode(self, X, mask):
+        import time
+
+        time.sleep(0.25)
+        return super()._encode(X, mask)
+
+
+def test_a_slow_encoder_is_timed_in_fewer_rounds_within_max_seconds():
+    """The warm-up round of a 0.25 s encoder says 7 rounds would pass 1 s: int(1 // t_warm) is
+    at most 3, and never fewer than 3 are timed; without a budget all 7 are."""
+    X = np.random.default_rng(0).random((200, 12))
+    rule = SlowTopK(n_units=32, k=4, random_state=0).fit(X)
+    ro = fit_readout(rule, X, None)
+    codes = rule.encode(X)
+    short = compute_cost(rule, ro, X, codes=codes, repeats=7, max_seconds=1.0)
+    assert short["repeats"] == 3
+    assert short["time_encode"] * short["n_batch"] >= 0.25
+    full = compute_cost(rule, ro, X, codes=codes, repeats=7, max_seconds=None)
+    assert full["repeats"] == 7
