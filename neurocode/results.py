@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
 from neurocode.metrics.activity import code_type as _code_type
 from neurocode.store import StoreError, iter_runs, read_battery
 
-__all__ = ["RunResult", "load_results", "distinct_labels", "CODE_TYPES"]
+__all__ = ["RunResult", "Results", "load_results", "to_dataframe", "distinct_labels",
+           "CODE_TYPES"]
 
 #: The article's three kinds of code, in order of activity.
 CODE_TYPES = ("local", "sparse", "dense")
@@ -60,6 +62,7 @@ class RunResult:
 
     @property
     def rule(self) -> str:
+        """The registered name of the rule that made the run (``model.rule``)."""
         model = self.config.get("model") or {}
         if model.get("rule"):
             return str(model["rule"])
@@ -68,10 +71,12 @@ class RunResult:
 
     @property
     def seed(self) -> int:
+        """The run's seed (0 when the config names none)."""
         return int(self.config.get("seed", 0) or 0)
 
     @property
     def measured(self) -> bool:
+        """Whether the run carries a battery (``neurocode measure`` ran on it)."""
         return bool(self.battery)
 
     def _activity(self, key: str) -> float:
@@ -81,14 +86,17 @@ class RunResult:
 
     @property
     def n_units(self) -> float:
+        """The code's width N (the battery's, else the run's own summary)."""
         return self._activity("n_units")
 
     @property
     def avr(self) -> float:
+        """Mean number of active units per stimulus (the battery's, else the run's)."""
         return self._activity("avr")
 
     @property
     def activity_ratio(self) -> float:
+        """AVR / N: the fraction of units active per stimulus."""
         return self._activity("activity_ratio")
 
     @property
@@ -133,6 +141,76 @@ class RunResult:
         """``rule label`` for legends and tables, e.g. ``relu-l1-fc l1=0.0001``."""
         return f"{self.rule} {self.label}".strip()
 
+    def to_record(self) -> dict[str, Any]:
+        """The run as one flat row: who it is, its config (``config.<dotted key>``), its final
+        scalars (``final.<name>``) and every scalar of its battery (``<measure>.<name>``).
+
+        Arrays (learning curves, battery curves) are left out: a row holds numbers and
+        words. Read them from the run itself (:meth:`get`)."""
+        row: dict[str, Any] = {
+            "experiment": self.experiment, "run_name": self.run_name, "label": self.label,
+            "rule": self.rule, "seed": self.seed, "code_type": self.code_type,
+            "n_units": self.n_units, "activity_ratio": self.activity_ratio, "avr": self.avr,
+            "measured": self.measured, "path": str(self.path)}
+        row.update({f"config.{k}": _cell(v) for k, v in _flat(self.config or {}).items()})
+        row.update({f"final.{k}": v for k, v in self.final.items()})
+        for measure, values in sorted(self.battery.items()):
+            if not isinstance(values, Mapping):
+                continue
+            for k, v in values.items():
+                cell = _cell(v)
+                if cell is not _SKIP:
+                    row[f"{measure}.{k}"] = cell
+        return {k: v for k, v in row.items() if v is not _SKIP}
+
+
+_SKIP = object()
+
+
+def _cell(v: Any) -> Any:
+    """A table cell: numbers and words as they are, 0-d arrays as numbers, short lists of
+    scalars as text; longer arrays are not cells (``_SKIP``)."""
+    if isinstance(v, np.ndarray):
+        if v.ndim == 0:
+            return v.item()
+        return _SKIP
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (list, tuple)):
+        if len(v) <= 16 and all(isinstance(x, (int, float, str, bool)) for x in v):
+            return repr(list(v))
+        return _SKIP
+    if isinstance(v, Mapping):
+        return _SKIP
+    return v
+
+
+class Results(list):
+    """The runs :func:`load_results` found: a plain list of :class:`RunResult`, which can
+    also become one table (:meth:`to_dataframe`)."""
+
+    def to_dataframe(self) -> Any:
+        """Every run as one row of a :class:`pandas.DataFrame` (see :func:`to_dataframe`)."""
+        return to_dataframe(self)
+
+
+def to_dataframe(runs: Iterable[RunResult]) -> Any:
+    """Stored runs as one :class:`pandas.DataFrame`: one row per run, its config flattened.
+
+    Columns: ``experiment``, ``run_name``, ``label``, ``rule``, ``seed``, ``code_type``,
+    ``n_units``, ``activity_ratio``, ``avr``, ``measured``, ``path``, then
+    ``config.<dotted key>``, ``final.<name>`` and ``<measure>.<name>`` for every scalar of
+    the battery (``fault.auc_random``, ``capacity.bits_per_synapse``, ...). A value a run
+    lacks is NaN. Codes measured with ``neurocode measure --codes`` are rows like any other
+    (rule ``given-codes``).
+
+    >>> to_dataframe([]).shape
+    (0, 0)
+    """
+    import pandas as pd
+
+    return pd.DataFrame.from_records([r.to_record() for r in runs])
+
 
 def distinct_labels(runs: list) -> list[str]:
     """The run names, unless two runs of one experiment share one; then the config entries
@@ -143,14 +221,14 @@ def distinct_labels(runs: list) -> list[str]:
     flats = [_flat(r.config or {}) for r in runs]
     keys = sorted({k for f in flats for k in f if len({repr(g.get(k)) for g in flats}) > 1})
     labels = [",".join(f"{k.split('.')[-1]}={f.get(k)}" for k in keys) or n
-              for f, n in zip(flats, names)]
+              for f, n in zip(flats, names, strict=True)]
     if len(set(labels)) < len(labels):
         labels = [r.path.stem for r in runs]
     return labels
 
 
 def load_results(results_dir: str | os.PathLike | Iterable[str | os.PathLike], *,
-                 measured_only: bool = False) -> list[RunResult]:
+                 measured_only: bool = False) -> Results:
     """Every complete run under ``results_dir`` (one folder or several), sorted by
     experiment, then rule parameters, then seed. Unreadable files are skipped with a
     warning (by :func:`neurocode.store.iter_runs`); a run whose battery cannot be read is
@@ -173,10 +251,10 @@ def load_results(results_dir: str | os.PathLike | Iterable[str | os.PathLike], *
     for r in runs:
         by_exp.setdefault(r.experiment, []).append(r)
     for group in by_exp.values():
-        for r, label in zip(group, distinct_labels(group)):
+        for r, label in zip(group, distinct_labels(group), strict=True):
             r.label = label
     runs.sort(key=_sort_key)
-    return runs
+    return Results(runs)
 
 
 def _num(v: Any) -> tuple[int, float | str]:
