@@ -161,3 +161,112 @@ def test_given_codes_appear_in_figures_and_report_beside_rules(npz, tmp_path):
     rep = tmp_path / "rep"
     assert main(["report", str(out), "--out", str(rep), "--figures", str(figs)]) == 0
     assert "mycodes" in (rep / "report.md").read_text()
+
+
+# --- NWB recordings (neurocode measure --codes rec.nwb) --------------------------------------
+
+
+def _nwb_recording(path, n_units=30, n_trials=80, seed=0, ms=False):
+    """A real NWB file written with pynwb: Poisson spikes of ``n_units`` units whose rates
+    depend on the trial's stimulus (two classes), trials of 0.2 s every 0.5 s with a
+    'stimulus' column. Returns the path and the counts planned per trial and unit."""
+    from datetime import UTC, datetime
+
+    pytest.importorskip("pynwb")
+    from pynwb import NWBHDF5IO, NWBFile
+
+    rng = np.random.default_rng(seed)
+    nwb = NWBFile(session_description="synthetic", identifier=f"rec-{seed}",
+                  session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
+    nwb.add_trial_column(name="stimulus", description="the stimulus class")
+    stim = np.array(["left", "right"])[np.arange(n_trials) % 2]
+    rate = np.where(np.arange(n_units)[None, :] % 2 == (stim == "right")[:, None], 25.0, 2.0)
+    counts = rng.poisson(rate * 0.2)
+    spikes: list[list[float]] = [[] for _ in range(n_units)]
+    for i in range(n_trials):
+        nwb.add_trial(start_time=0.5 * i, stop_time=0.5 * i + 0.2, stimulus=str(stim[i]))
+        for j in range(n_units):
+            spikes[j] += list(0.5 * i + rng.uniform(0.0, 0.2, counts[i, j]))
+    for j in range(n_units):
+        t = np.sort(np.array(spikes[j] + [0.5 * n_trials + 1.0]))   # one spike after the trials
+        nwb.add_unit(spike_times=t * (1000 if ms else 1))
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path, counts, stim
+
+
+def test_load_codes_reads_an_nwb_recording_as_counts_per_trial(tmp_path):
+    p, counts, stim = _nwb_recording(tmp_path / "rec.nwb")
+    cs = load_codes(p, labels_key="stimulus")
+    assert cs.n_units == 30 and len(cs.codes_train) + len(cs.codes_test) == 80
+    # every stored row is one planned trial's counts, with its label
+    rows = {tuple(r): s for r, s in zip(counts.astype(np.float32), stim, strict=True)}
+    for C, y in ((cs.codes_train, cs.labels_train), (cs.codes_test, cs.labels_test)):
+        for r, s in zip(C, y, strict=True):
+            assert rows[tuple(r)] == s
+    assert any("30 of " in n and "not counted" in n for n in cs.notes)
+    bare = load_codes(p)                                      # no --labels-key: no labels
+    assert bare.labels_train is None and bare.labels_test is None
+    with pytest.raises(ValueError, match="rec.nwb: no intervals table 'epochs'; the file "
+                                         "has trials"):
+        load_codes(p, codes_key="epochs")
+    with pytest.raises(ValueError, match="rec.nwb: the 'trials' table has no column 'odour'; "
+                                         "its columns are start_time, stop_time, stimulus"):
+        load_codes(p, labels_key="odour")
+
+
+@pytest.mark.slow
+def test_measure_codes_nwb_through_the_cli_stores_a_run_measured_from_the_counts(tmp_path):
+    p, counts, _ = _nwb_recording(tmp_path / "rec.nwb")
+    out = tmp_path / "out"
+    assert main(["measure", "--codes", str(p), "--labels-key", "stimulus", "--out", str(out),
+                 "--max-stimuli", "100"]) == 0
+    files = sorted((out / "rec").glob("*.h5"))
+    assert len(files) == 1
+    rec = read_run(files[0])
+    assert rec.status == "complete" and rec.config["data"]["labels_key"] == "stimulus"
+    b = read_battery(files[0])
+    cs = load_codes(p, labels_key="stimulus")               # the same split (seed 0)
+    assert b["activity"]["activity_ratio"] == pytest.approx(np.mean(cs.codes_test > 0))
+    assert b["activity"]["n_units"] == 30
+    # two classes of units, each driven by one stimulus: the readout tells them apart
+    assert b["fault"]["accuracy_intact"] > 0.9
+    assert {"fault", "decoding", "willshaw"} <= set(b)
+    # the run file's config reads the recording again (how `neurocode measure DIR` re-measures)
+    from neurocode.data.prepare import load_data
+
+    ds = load_data(rec.config["data"], seed=rec.config["seed"])
+    np.testing.assert_array_equal(ds.X_test, cs.codes_test)
+    np.testing.assert_array_equal(ds.y_test, cs.labels_test)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--codes-key", "blocks"], "no intervals table 'blocks'"),
+    (["--labels-key", "odour"], "no column 'odour'"),
+])
+def test_bad_nwb_requests_exit_2_and_store_nothing(tmp_path, capsys, args, message):
+    p, _, _ = _nwb_recording(tmp_path / "rec.nwb", n_units=4, n_trials=8)
+    out = tmp_path / "out"
+    assert main(["measure", "--codes", str(p), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "rec.nwb" in err
+    assert not out.exists() or not any(out.rglob("*"))
+
+
+def test_nwb_with_spikes_in_ms_or_without_units_exit_2(tmp_path, capsys):
+    from datetime import UTC, datetime
+
+    p, _, _ = _nwb_recording(tmp_path / "ms.nwb", n_units=4, n_trials=20, ms=True)
+    assert main(["measure", "--codes", str(p), "--out", str(tmp_path / "o")]) == 2
+    assert "look like milliseconds" in capsys.readouterr().err
+    from pynwb import NWBHDF5IO, NWBFile
+
+    nwb = NWBFile(session_description="no spikes", identifier="x",
+                  session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
+    nwb.add_trial(start_time=0.0, stop_time=1.0)
+    bare = tmp_path / "bare.nwb"
+    with NWBHDF5IO(str(bare), "w") as io:
+        io.write(nwb)
+    assert main(["measure", "--codes", str(bare), "--out", str(tmp_path / "o")]) == 2
+    assert "bare.nwb: no Units table" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*"))

@@ -8,7 +8,11 @@ run of given codes is measured again from its file like any other run. Formats:
   ``codes_test`` and optionally ``labels_train``, ``labels_test``;
 * ``.npy``: one array of codes (no labels);
 * ``.h5`` / ``.hdf5``: the datasets named by ``codes_key`` (default ``codes``) and
-  ``labels_key`` (default ``labels`` if present).
+  ``labels_key`` (default ``labels`` if present);
+* ``.nwb``: a Neurodata Without Borders file (pynwb: ``pip install neurocode[nwb]``): the
+  spikes of its Units table counted in each row of the intervals table named by
+  ``codes_key`` (default ``trials``; ``epochs`` or any other), labels from the column of that
+  table named by ``labels_key`` (no labels without it); see :func:`neurocode.spikes.from_nwb`.
 
 One split is divided into training stimuli (for the readout) and test stimuli (measured) by
 ``test_fraction`` (default 0.25), stratified by label when every class can be, with
@@ -19,7 +23,7 @@ dense, as float32). Every problem is a ``ValueError`` that names the file and wh
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +31,20 @@ import numpy as np
 
 __all__ = ["CodeSet", "load_codes", "split_codes", "CODE_SUFFIXES"]
 
-CODE_SUFFIXES = (".npz", ".npy", ".h5", ".hdf5")
+CODE_SUFFIXES = (".npz", ".npy", ".h5", ".hdf5", ".nwb")
 
 
 @dataclass
 class CodeSet:
-    """Codes and labels of training and test stimuli (labels may be None)."""
+    """Codes and labels of training and test stimuli (labels may be None); ``notes``: what
+    reading them dropped or assumed (spikes outside every window, overlapping windows)."""
 
     codes_train: np.ndarray
     labels_train: np.ndarray | None
     codes_test: np.ndarray
     labels_test: np.ndarray | None
     source: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def n_units(self) -> int:
@@ -125,7 +131,36 @@ def _stratifiable(y: np.ndarray, f: float) -> bool:
 
 def load_codes(path: str | Path, *, codes_key: str | None = None, labels_key: str | None = None,
                test_fraction: float = 0.25, random_state: int = 0) -> CodeSet:
-    """Read codes (and labels) from ``path`` (see the module notes for the formats)."""
+    """Read codes (and labels) from ``path`` and split them into training and test stimuli.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npz``, ``.npy``, ``.h5`` / ``.hdf5`` or ``.nwb`` file (see the module notes).
+    codes_key : str, optional
+        The array or HDF5 dataset holding the codes (default ``codes``); for an ``.nwb``
+        file, the intervals table whose rows are the stimuli (default ``trials``).
+    labels_key : str, optional
+        The array or HDF5 dataset holding the labels (default ``labels`` if present); for an
+        ``.nwb`` file, the column of the intervals table holding the labels (default: none).
+    test_fraction : float, default 0.25
+        Share of one split's stimuli kept as test stimuli.
+    random_state : int, default 0
+        Seed of the split.
+
+    Returns
+    -------
+    CodeSet
+        For an ``.nwb`` file, ``notes`` says how many spikes fell outside every window and
+        whether windows overlap.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Anything wrong with the file or its contents, named with the file's path.
+    """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such codes file")
@@ -134,10 +169,18 @@ def load_codes(path: str | Path, *, codes_key: str | None = None, labels_key: st
         raise ValueError(f"{p}: unknown codes file type {p.suffix!r}; use one of "
                          f"{', '.join(CODE_SUFFIXES)}")
     try:
+        if suffix == ".nwb":
+            from neurocode.spikes import from_nwb
+
+            sc = from_nwb(p, intervals=codes_key or "trials", label_column=labels_key)
+            cs = split_codes(sc.codes, sc.labels, test_fraction=test_fraction,
+                             random_state=random_state, source=str(p))
+            return replace(cs, notes=sc.notes)
         if suffix == ".npy":
             if labels_key or codes_key:
                 raise ValueError(f"{p}: a .npy file holds one array (the codes); "
-                                 f"--codes-key and --labels-key are for .npz and HDF5 files")
+                                 f"--codes-key and --labels-key are for .npz, HDF5 and NWB "
+                                 f"files")
             return split_codes(np.load(p, allow_pickle=False), None,
                                test_fraction=test_fraction, random_state=random_state,
                                source=str(p))
