@@ -70,10 +70,12 @@ class GivenCodes(CodingRule):
 def measure_codes(codes: Any, labels: Any = None, *, codes_test: Any = None,
                   labels_test: Any = None, test_fraction: float = 0.25, random_state: int = 0,
                   max_stimuli: int = 10_000, threshold: float = 0.0,
-                  progress: Any = None) -> dict[str, dict[str, Any]]:
+                  measures: Any = None, progress: Any = None) -> dict[str, dict[str, Any]]:
     """The battery on given codes (see the module notes); returns ``{measure: results}``
     as :func:`neurocode.metrics.run_battery` does, with ``_meta["skipped"]`` naming the
     measures that do not apply (superposition always; the labelled ones without labels).
+    ``measures``: run only these battery measures (names as in
+    :func:`~neurocode.metrics.run_battery`; default all).
 
     Examples
     --------
@@ -92,7 +94,8 @@ def measure_codes(codes: Any, labels: Any = None, *, codes_test: Any = None,
     rule = GivenCodes(random_state=random_state).fit(cs.codes_train)
     # given codes have no image shape: the battery itself skips superposition and says so
     return run_battery(rule, dataset_from_codes(cs), threshold=threshold,
-                       max_stimuli=max_stimuli, random_state=random_state, progress=progress)
+                       max_stimuli=max_stimuli, random_state=random_state, measures=measures,
+                       progress=progress)
 
 
 # --- the code card ---------------------------------------------------------------------------

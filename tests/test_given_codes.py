@@ -270,3 +270,12 @@ def test_nwb_with_spikes_in_ms_or_without_units_exit_2(tmp_path, capsys):
     assert main(["measure", "--codes", str(bare), "--out", str(tmp_path / "o")]) == 2
     assert "bare.nwb: no Units table" in capsys.readouterr().err
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*"))
+
+
+def test_measure_codes_runs_only_the_measures_asked_for():
+    C, y = _kofn(400)
+    out = measure_codes(C, y, max_stimuli=100, measures=["activity", "overlap"])
+    assert set(out) == {"_meta", "activity", "overlap"}
+    assert out["activity"]["treves_rolls"] == pytest.approx(K / N)
+    with pytest.raises(ValueError, match="nonsense"):
+        measure_codes(C, y, max_stimuli=100, measures=["nonsense"])
