@@ -6,7 +6,8 @@ A fixed array of codes has no dynamics: here the code *is* the stimulus.
 :class:`GivenCodes` is the identity rule (``encode(X) = X``), and silencing unit ``j`` zeroes
 column ``j`` of the stored codes, so the readout sees the loss and nothing else changes (a
 model or a rule that silences inside its network, where later units may compensate or
-cascade, can give a different curve: measure the model itself for that). Superposition needs
+cascade, can give a different curve: measure the model itself for that, e.g. a torch
+layer with :class:`neurocode.adapters.TorchLayerCode`). Superposition needs
 stimuli to mix and is skipped for given codes; every other measure runs.
 
 From Python::
