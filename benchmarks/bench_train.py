@@ -9,11 +9,10 @@ The FLOPs are those the step executes, counted by torch itself
 (:class:`torch.utils.flop_counter.FlopCounterMode` over one forward + loss + backward at the
 same batch): the matmuls and convolutions, forward, weight gradients and input gradients, but
 no input gradient for the layer that reads the images (the data needs no gradient, so
-autograd skips that pass). :func:`executed_flops` is the same count in closed form
-(``tests/test_bench_flops.py`` checks it against torch's);
-:func:`neurocode.models.relu_l1.flops_per_iteration` counts three passes for every layer,
-1.49x too many for the FC net and 1.19x for the CNN, and is printed beside it. Neither
-counts Adam, the ReLUs or the loss (elementwise work, not matmul work): the fraction of the
+autograd skips that pass). :func:`neurocode.models.relu_l1.flops_per_iteration` is the
+same count in closed form (``tests/test_bench_flops.py`` checks it against torch's); until
+December 2026 it counted three passes for every layer, 1.49x too many for the FC net and
+1.19x for the CNN, so the README's "80 % of the matmul peak" was 54 %. Neither counts Adam, the ReLUs or the loss (elementwise work, not matmul work): the fraction of the
 peak is that of the matmul work alone.
 
     python benchmarks/bench_train.py [--iterations 50] [--threads T] [--json out.json]
@@ -73,22 +72,12 @@ def torch_flops(model: nn.Module, batch: int, l1: float = 1e-4) -> dict[str, int
     return out
 
 
-def executed_flops(model: nn.Module, batch: int) -> int:
-    """Matmul and convolution FLOPs one training iteration executes, in closed form.
-
-    Each layer's forward costs ``2 * MACs`` per image (a Linear ``in * out`` MACs, a
-    convolution its kernel's size times the 14 x 14 positions of these networks' feature maps),
-    its weight gradient as much again, and its input gradient as much again, except for the
-    first layer: it reads the images, which need no gradient, so autograd does not run it.
-    """
-    layers = [m for m in model.modules()
-              if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
-    total = 0
-    for i, m in enumerate(layers):
-        macs = (m.in_features * m.out_features if isinstance(m, nn.Linear)
-                else math.prod(m.weight.shape) * 14 * 14)
-        total += (2 if i == 0 else 3) * 2 * macs * batch
-    return total
+def _three_pass_flops(model: nn.Module, batch: int) -> int:
+    """The old count: three passes for every layer, the first layer's input gradient too."""
+    return flops_per_iteration(model, batch) + 2 * batch * next(
+        m.in_features * m.out_features if isinstance(m, nn.Linear)
+        else math.prod(m.weight.shape) * 14 * 14
+        for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)))
 
 
 def time_training(kind: str, decoder: str | None, iterations: int, warmup: int = 5) -> float:
@@ -131,8 +120,8 @@ def main() -> None:
         ms = time_training(kind, decoder, args.iterations)
         model = build_model(kind, decoder=decoder)
         flops = torch_flops(model, 100)["total"]
-        closed = executed_flops(model, 100)
-        old = flops_per_iteration(model, 100)
+        closed = flops_per_iteration(model, 100)
+        old = _three_pass_flops(model, 100)
         gflops = flops / (ms / 1000) / 1e9
         rows.append({"model": kind if decoder is None else f"{kind} ({decoder})",
                      "ms_per_iteration": ms, "flops": flops, "flops_closed_form": closed,
@@ -154,11 +143,11 @@ def main() -> None:
               f"{r['fraction_of_peak_models_count']:>12.1%}{r['s_per_20000']:>12.0f}"
               f"{r['article_ms_per_iteration']:>15.1f}")
     print("GFLOP: per iteration as torch's FlopCounterMode counts it (matmuls and convolutions "
-          "that run);\n(old count): the share of the peak with models.relu_l1.flops_per_iteration,"
-          " which counts an input-gradient pass for the first layer that never runs:")
+          "that run);\n(old count): the share of the peak with the old three-pass count, which "
+          "counted an input-gradient pass for the first layer that never runs:")
     for r in rows:
         agree = "=" if r["flops_closed_form"] == r["flops"] else "!="
-        print(f"  {r['model']:<22} flops_per_iteration / executed = {r['overcount_models']:.3f};"
+        print(f"  {r['model']:<22} old count / executed = {r['overcount_models']:.3f};"
               f" closed form {agree} torch's count")
     if args.json:
         with open(args.json, "w") as f:
