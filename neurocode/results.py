@@ -59,6 +59,8 @@ class RunResult:
     curves: dict[str, np.ndarray]
     battery: dict[str, dict[str, Any]] = field(default_factory=dict)
     label: str = ""  # tells the runs of one experiment apart (see :func:`load_results`)
+    #: the run file's attributes (``status``, ``wall_time_s``, versions, ...)
+    attrs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rule(self) -> str:
@@ -246,7 +248,8 @@ def load_results(results_dir: str | os.PathLike | Iterable[str | os.PathLike], *
             runs.append(RunResult(path=Path(rec.path), experiment=rec.experiment or Path(rec.path).parent.name,
                                   run_name=rec.run_name or "", config=dict(rec.config or {}),
                                   final={k: float(v) for k, v in (rec.final or {}).items()},
-                                  curves=dict(rec.curves or {}), battery=battery))
+                                  curves=dict(rec.curves or {}), battery=battery,
+                                  attrs=dict(rec.attrs or {})))
     by_exp: dict[str, list[RunResult]] = {}
     for r in runs:
         by_exp.setdefault(r.experiment, []).append(r)

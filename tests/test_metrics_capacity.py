@@ -306,3 +306,38 @@ def test_one_unit_code_has_no_autoassociative_synapse():
     patterns = np.ones((50, 1), dtype=np.uint8)
     out = associative_capacity(patterns, memory="willshaw", tolerance=0.1, random_state=0)
     assert np.isnan(out["fraction_set"]).all()
+
+
+def test_split_modules_keep_every_name_at_its_old_address_with_one_definition():
+    # capacity.py was split along its ideas (recall curves, the Willshaw memory, the Hopfield
+    # memory); every name a caller imported from it is still there, the very same object
+    import ast
+    import importlib
+    from pathlib import Path
+
+    cap = importlib.import_module("neurocode.metrics.capacity")
+    homes = {
+        "neurocode.metrics.recall": ["capacity_from_curve", "_check_loads", "_geometric_loads"],
+        "neurocode.metrics.willshaw_memory": ["willshaw_curve"],
+        "neurocode.metrics.hopfield_memory": ["AGS_CAPACITY"],
+        "neurocode.theory.willshaw": ["willshaw_theory", "log2_binomial",
+                                      "channel_information", "_distinct_synapses"],
+    }
+    for module, names in homes.items():
+        mod = importlib.import_module(module)
+        for name in names:
+            assert getattr(cap, name) is getattr(mod, name), name
+    for name in cap.__all__:
+        assert hasattr(cap, name), name
+    for name in ("associative_capacity", "capacity_vs_k", "representational_capacity"):
+        assert getattr(cap, name).__module__ == "neurocode.metrics.capacity"
+    # one definition of each function across the split modules
+    here = Path(cap.__file__).parent
+    defs: dict[str, list[str]] = {}
+    for f in ("capacity", "recall", "willshaw_memory", "hopfield_memory"):
+        tree = ast.parse((here / f"{f}.py").read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                defs.setdefault(node.name, []).append(f)
+        assert len((here / f"{f}.py").read_text(encoding="utf-8").splitlines()) <= 600, f
+    assert all(len(v) == 1 for v in defs.values()), {k: v for k, v in defs.items() if len(v) > 1}

@@ -29,10 +29,15 @@ def draw_all(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *, theo
       experiment, rule and N) a line through its levels against the activity ratio, read
       against the random k-of-N null of the same N; only the properties some run has;
     * receptive fields of every run whose rule has them (``fields=True``);
-    * random k-of-N codes against the closed forms (``theory_codes``, ``theory=True``).
+    * random k-of-N codes against the closed forms (``theory_codes``, ``theory=True``, when
+      some other figure was drawn): the theory curves stored in the results folder
+      (:func:`neurocode.metrics.theory_codes.theory_curves_path` of ``theory_units``, seed 0)
+      when they are there, else computed for the figure (not stored).
 
     Returns the written paths (PNG and SVG of each figure); an empty list when the folder
-    holds nothing to draw.
+    holds nothing to draw. Every figure is written atomically
+    (:func:`neurocode.figures.style.save_figures`); a file that cannot be written raises
+    :class:`~neurocode.figures.style.FigureWriteError` (an ``OSError``) naming it and the cause.
     """
     from neurocode.figures.article import draw_article_figures
     from neurocode.figures.battery import draw_battery_figures, draw_theory_figure
@@ -54,5 +59,8 @@ def draw_all(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *, theo
 
         paths += draw_fields_figures(results_dir, out_dir)
     if theory and paths:
-        paths += draw_theory_figure(out_dir, n_units=theory_units)
+        from neurocode.metrics.theory_codes import theory_curves_path
+
+        paths += draw_theory_figure(out_dir, n_units=theory_units,
+                                    curves_file=theory_curves_path(results_dir, theory_units))
     return paths

@@ -1,6 +1,7 @@
 """Figures and tables for the reproduction of "Sparse coding: a simple exploration" (2016).
 
-Reads the run files written by :mod:`neurocode.store` and draws, per experiment:
+Reads the stored runs through :func:`neurocode.results.load_results` (the one reader of run
+files, as every figure) and draws, per experiment:
 
 * ``<experiment>_curves.png/.svg``: test accuracy, test loss and AVR (log scale) against the
   training iteration, one line per lambda (per lambda and decoder for ``conv-ae``: the colour
@@ -13,8 +14,10 @@ Reads the run files written by :mod:`neurocode.store` and draws, per experiment:
   (hollow markers, linked to ours by a thin line for the same lambda); for ``cnn`` the two
   AVRs the article states in its text are drawn as reference lines.
 
-Every lambda keeps one colour (Okabe-Ito, colour-blind safe) in every figure of a call.
-Figures are built on :class:`matplotlib.figure.Figure` directly: no pyplot, no global state.
+Every lambda keeps one colour (:data:`~neurocode.figures.style.LAMBDA_COLOURS`, the one
+palette of :mod:`neurocode.figures.style`, colour-blind safe) in every figure of a call.
+Figures are built on :class:`matplotlib.figure.Figure` directly: no pyplot, no global state;
+:func:`~neurocode.figures.style.save_figures` writes them.
 """
 
 from __future__ import annotations
@@ -27,14 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import rc_context
-from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from neurocode import article as _article
-from neurocode.figures.style import RECON_LABELS
-from neurocode.store import RunRecord, iter_runs
+from neurocode.figures.style import (
+    DPI,
+    LAMBDA_COLOURS,
+    RECON_LABELS,
+    save_figures,
+    sequence_colours,
+)
+from neurocode.results import RunResult, load_results
 
 __all__ = [
     "ARTICLE_FC_POINTS",
@@ -48,6 +55,7 @@ __all__ = [
     "lambda_colours",
     "format_lambda",
     "RECON_HEADER",
+    "DPI",
 ]
 
 #: The Markdown table's column of the stored ``recon_error`` (what the number is, not just
@@ -66,23 +74,10 @@ ARTICLE_CNN_REFERENCES = _article.CNN_REFERENCES
 
 ARTICLE_LABEL = "article (2016)"
 
-# Okabe & Ito (2008) colour-blind-safe palette; black first (lambda 0 = the dense baseline),
-# yellow last (weakest contrast on white).
-OKABE_ITO: tuple[str, ...] = (
-    "#000000",  # black
-    "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#009E73",  # bluish green
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#CC79A7",  # reddish purple
-    "#F0E442",  # yellow
-)
-
-DECODER_STYLES: dict[str | None, str] = {None: "-", "subpixel": "-", "transposed": "--"}
-DECODER_MARKERS: dict[str | None, str] = {None: "o", "subpixel": "o", "transposed": "s"}
-
-DPI = 150
+DECODER_STYLES: dict[str | None, str] = {None: "-", "subpixel": "-", "transposed": "--",
+                                       "original-473bc3f": ":"}
+DECODER_MARKERS: dict[str | None, str] = {None: "o", "subpixel": "o", "transposed": "s",
+                                        "original-473bc3f": "^"}
 
 # --------------------------------------------------------------------------------------------
 # Reading runs
@@ -98,11 +93,11 @@ class _Run:
     seed: int
     n_units: int | None
     iterations: int | None
-    wall_time_s: float
     run_name: str
     curves: dict[str, np.ndarray] = field(default_factory=dict)
     final: dict[str, float] = field(default_factory=dict)
     path: Path | None = None
+    wall_time_s: float = 0.0
 
     def final_value(self, name: str) -> float | None:
         if name in self.final:
@@ -121,16 +116,17 @@ def _guess_kind(experiment: str) -> str:
     return ""
 
 
-def _to_run(rec: RunRecord) -> _Run:
+def _to_run(rec: RunResult) -> _Run:
     cfg = rec.config or {}
     model = cfg.get("model") or {}
     train = cfg.get("train") or {}
     experiment = rec.experiment or str(cfg.get("name", "")) or rec.path.stem
-    kind = str(model.get("kind") or ARTICLE_RULES.get(model.get("rule", "")) or _guess_kind(experiment))
+    kind = str(model.get("kind") or ARTICLE_RULES.get(model.get("rule", ""))
+               or _guess_kind(experiment))
     decoder = model.get("decoder")
     decoder = str(decoder) if decoder else None
     l1 = float(model.get("l1", model.get("lambda", 0.0)) or 0.0)
-    seed = rec.attrs.get("seed", cfg.get("seed", 0))
+    seed = rec.seed
     final = dict(rec.final)
     n_units: Any = final.get("n_units")
     if n_units is None and kind == "fc":
@@ -148,8 +144,8 @@ def _to_run(rec: RunRecord) -> _Run:
         seed=int(seed) if seed is not None else 0,
         n_units=int(n_units) if n_units is not None else None,
         iterations=int(iterations) if iterations is not None else None,
-        wall_time_s=float(rec.attrs.get("wall_time_s", 0.0) or 0.0),
         run_name=rec.run_name,
+        wall_time_s=float(rec.attrs.get("wall_time_s", 0.0) or 0.0),
         curves={k: np.asarray(v, dtype=float) for k, v in rec.curves.items()},
         final=final,
         path=rec.path,
@@ -164,14 +160,16 @@ def _sort_key(r: _Run) -> tuple:
 ARTICLE_RULES = {"relu-l1-fc": "fc", "relu-l1-cnn": "cnn", "relu-l1-conv-ae": "conv-ae"}
 
 
-def _is_article_run(rec: RunRecord) -> bool:
+def _is_article_run(rec: RunResult) -> bool:
     model = (rec.config or {}).get("model") or {}
     return model.get("rule") in ARTICLE_RULES or "kind" in model
 
 
 def _load_runs(results_dir: str | os.PathLike) -> list[_Run]:
-    runs = sorted((_to_run(rec) for rec in iter_runs(results_dir, status="complete")
-                   if _is_article_run(rec)), key=_sort_key)
+    # in the order of the run files' paths first (as the store lists them), so runs whose
+    # sort keys tie keep the order they always had
+    found = sorted(load_results(results_dir), key=lambda r: r.path)
+    runs = sorted((_to_run(rec) for rec in found if _is_article_run(rec)), key=_sort_key)
     if not runs:
         raise ValueError(f"no complete runs of the article's networks under {results_dir}: "
                          f"run `neurocode run experiments/article_fc.yaml` first")
@@ -218,18 +216,14 @@ def _lambda_close(a: float, b: float) -> bool:
 
 
 def lambda_colours(lambdas: Iterable[float]) -> dict[float, str]:
-    """A fixed colour per lambda: the sorted distinct lambdas mapped onto Okabe-Ito.
+    """A fixed colour per lambda: the sorted distinct lambdas mapped onto
+    :data:`~neurocode.figures.style.LAMBDA_COLOURS` (Okabe-Ito, black first).
 
-    More than eight lambdas fall back to viridis (also colour-blind safe), in lambda order.
+    More than eight lambdas fall back to viridis (also colour-blind safe), in lambda order
+    (:func:`~neurocode.figures.style.sequence_colours`).
     """
     keys = sorted({_lambda_key(x) for x in lambdas})
-    if len(keys) <= len(OKABE_ITO):
-        return {k: OKABE_ITO[i] for i, k in enumerate(keys)}
-    from matplotlib import colormaps
-
-    cmap = colormaps["viridis"]
-    n = len(keys)
-    return {k: to_hex(cmap(0.92 * i / (n - 1))) for i, k in enumerate(keys)}
+    return dict(zip(keys, sequence_colours(len(keys), LAMBDA_COLOURS), strict=True))
 
 
 def _colour(colours: Mapping[float, str], l1: float) -> str:
@@ -274,7 +268,8 @@ def _outside_legend(ax, handles: Sequence[Line2D]) -> None:
 
 def _zoom_accuracy(ax, runs: Sequence[_Run]) -> None:
     """Zoom the accuracy axis onto where the runs end (the first iterations fall below it)."""
-    finals = [v for v in (r.final_value("accuracy") for r in runs) if v is not None and np.isfinite(v)]
+    finals = [v for v in (r.final_value("accuracy") for r in runs)
+              if v is not None and np.isfinite(v)]
     if not finals:
         return
     lo, hi = min(finals), max(finals)
@@ -321,7 +316,8 @@ def _curves_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[float
             ax.set_yscale("log")
         ax.set_xlabel("iteration")
         ax.set_ylabel(ylabel)
-        ax.set_title({"accuracy": "test accuracy (y zoomed on the final values)", "loss": "test loss (cross-entropy + λ·L1"
+        ax.set_title({"accuracy": "test accuracy (y zoomed on the final values)",
+                      "loss": "test loss (cross-entropy + λ·L1"
                       + (" + reconstruction,\nits " + RECON_LABELS["loss_recon"] if is_ae else "")
                       + ")",
                       "avr": "AVR (log scale)",
@@ -337,7 +333,8 @@ def _curves_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[float
         for ref in ARTICLE_CNN_REFERENCES:
             avr_ax.axhline(ref.avr, color="0.45", ls=":", lw=1.2, zorder=0)
             avr_ax.annotate(
-                f"{ref.label}: AVR {ref.avr:g}", xy=(0.99, ref.avr), xycoords=("axes fraction", "data"),
+                f"{ref.label}: AVR {ref.avr:g}", xy=(0.99, ref.avr),
+                xycoords=("axes fraction", "data"),
                 xytext=(0, 3), textcoords="offset points", ha="right", va="bottom", fontsize=8,
                 color="0.25", bbox=dict(fc="white", ec="none", alpha=0.75, pad=1.0), zorder=5,
             )
@@ -347,7 +344,8 @@ def _curves_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[float
     if decoders:
         handles.append(Line2D([], [], color="none", label=" "))
         handles += [
-            Line2D([], [], color="0.2", lw=1.6, ls=DECODER_STYLES.get(d, "-"), label=f"decoder: {d}")
+            Line2D([], [], color="0.2", lw=1.6, ls=DECODER_STYLES.get(d, "-"),
+                   label=f"decoder: {d}")
             for d in decoders
         ]
     if kind == "cnn":
@@ -386,7 +384,8 @@ def _tradeoff_figure(experiment: str, runs: Sequence[_Run], colours: Mapping[flo
                 dx, ha = -6, "right"
             if a_acc > acc:
                 dy, va = -4, "top"
-        ax.annotate(f"λ={format_lambda(l1)}", (avr, acc), xytext=(dx, dy), textcoords="offset points",
+        ax.annotate(f"λ={format_lambda(l1)}", (avr, acc), xytext=(dx, dy),
+                    textcoords="offset points",
                     ha=ha, va=va, fontsize=8.5, color="0.15", zorder=4)
 
     handles: list[Line2D] = []
@@ -472,10 +471,6 @@ def make_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
     return _make_figures_from_runs(_load_runs(results_dir))
 
 
-def _safe_stem(stem: str) -> str:
-    return "".join(c if (c.isalnum() or c in "-_.=") else "_" for c in stem)
-
-
 def draw_article_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
     """Draw every figure for the complete runs under ``results_dir`` into ``out_dir``.
 
@@ -484,26 +479,6 @@ def draw_article_figures(results_dir: str | os.PathLike, out_dir: str | os.PathL
     Raises ``ValueError`` when ``results_dir`` holds no complete run.
     """
     return save_figures(make_figures(results_dir), out_dir)
-
-
-def save_figures(figs: Mapping[str, Figure], out_dir: str | os.PathLike) -> list[Path]:
-    """Write each figure as ``<stem>.png`` (150 dpi) and ``<stem>.svg`` (text kept as text,
-    no dates: the same runs give byte-identical SVGs) into ``out_dir``; the written paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "neurocode"}):
-        for stem, fig in figs.items():
-            for ext in ("png", "svg"):
-                path = out / f"{_safe_stem(stem)}.{ext}"
-                fig.savefig(path, dpi=DPI, format=ext, metadata=_metadata(ext))
-                written.append(path)
-    return written
-
-
-def _metadata(ext: str) -> dict[str, Any]:
-    # no creation dates: the same runs give byte-identical SVGs
-    return {"Date": None} if ext == "svg" else {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -575,11 +550,11 @@ def format_markdown_table(rows: Sequence[Mapping[str, Any]], article: bool = Tru
 
     Columns: [experiment] [decoder] [seed] lambda, accuracy, AVR on the test set, AVR on the
     last training batch (the article's reading), activity ratio,
-    [recon error: :data:`RECON_HEADER`, the stored ``recon_error``], wall time s, and, with ``article=True`` when there are fc runs, the
-    article's accuracy and AVR for the same lambda beside ours. The bracketed columns appear
-    only when they carry information (several experiments, decoders, seeds). For cnn runs the
-    article's AVR at lambda 0 is filled in (its accuracy is not reported) and a note below the
-    table gives the AVR of its sparse run.
+    [recon error: :data:`RECON_HEADER`, the stored ``recon_error``], wall time s, and, with
+    ``article=True`` when there are fc runs, the article's accuracy and AVR for the same lambda
+    beside ours. The bracketed columns appear only when they carry information (several
+    experiments, decoders, seeds). For cnn runs the article's AVR at lambda 0 is filled in (its
+    accuracy is not reported) and a note below the table gives the AVR of its sparse run.
     """
     rows = list(rows)
     if not rows:
@@ -611,7 +586,8 @@ def format_markdown_table(rows: Sequence[Mapping[str, Any]], article: bool = Tru
         header += ["article accuracy", "article AVR"]
 
     lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i < (show_exp + show_dec) else "---:" for i in range(len(header))) + "|"]
+             "|" + "|".join("---" if i < (show_exp + show_dec) else "---:"
+                            for i in range(len(header))) + "|"]
     cnn_note = False
     for r in rows:
         kind = r.get("kind") or _guess_kind(str(r.get("experiment", "")))
@@ -650,5 +626,6 @@ def format_markdown_table(rows: Sequence[Mapping[str, Any]], article: bool = Tru
 
     if cnn_note:
         refs = "; ".join(f"{ref.label}: AVR {ref.avr:g}" for ref in ARTICLE_CNN_REFERENCES)
-        lines += ["", f"CNN numbers the article states in its text (AVR only, no accuracy): {refs}."]
+        lines += ["", f"CNN numbers the article states in its text (AVR only, no accuracy): "
+                      f"{refs}."]
     return "\n".join(lines) + "\n"

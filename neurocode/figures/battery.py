@@ -32,9 +32,14 @@
   Monte Carlo with the closed forms drawn over the markers: Willshaw capacity ``M*`` and bits
   per synapse against ``k`` at fixed ``N`` (the capacity peaks at sparse activity, ``k`` of
   order ``log N``); false matches against the size of a union; survival of an item under
-  random unit deaths (binomial tail) for a local, a sparse and a dense code.
+  random unit deaths (binomial tail) for a local, a sparse and a dense code. The numbers are
+  :func:`neurocode.metrics.theory_codes.theory_curves`' (computed outside the figures, stored
+  by :func:`~neurocode.metrics.theory_codes.save_theory_curves`); the figure draws the stored
+  file when there is one and computes them only when there is none.
 
-Built on :class:`matplotlib.figure.Figure` (no pyplot, no global state).
+Runs are read through :func:`neurocode.results.load_results`, the one reader of stored runs;
+colours, labels and saving are :mod:`neurocode.figures.style`'s. Built on
+:class:`matplotlib.figure.Figure` (no pyplot, no global state).
 """
 
 from __future__ import annotations
@@ -51,39 +56,20 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from neurocode.figures.article import save_figures
-from neurocode.figures.style import value_sort_key
-from neurocode.results import distinct_labels
-from neurocode.store import RunRecord, StoreError, iter_runs, read_battery
+from neurocode.design import exclusion
+from neurocode.figures.style import (
+    EXCLUDED_GREY,
+    OKABE_ITO,
+    save_figures,
+    sequence_colours,
+    short_reason,
+    value_sort_key,
+)
+from neurocode.results import RunResult, distinct_labels, load_results
 
 __all__ = ["battery_figures", "draw_battery_figures", "theory_figure", "draw_theory_figure"]
 
 _SEED = re.compile(r"(^|,)\s*seed=[^,]*")
-
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-
-
-def _colours(n: int) -> list[str]:
-    if n <= len(OKABE_ITO):
-        return list(OKABE_ITO[:n])
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    cmap = colormaps["viridis"]
-    return [to_hex(cmap(0.92 * i / max(n - 1, 1))) for i in range(n)]
-
-
-def _exclusion(rec: RunRecord, battery: dict) -> str:
-    """Why the run is kept out of the verdicts (:func:`neurocode.design.exclusion`), ``""``
-    when it is not."""
-    from neurocode.design import exclusion
-    from neurocode.results import RunResult
-
-    run = RunResult(path=Path(rec.path), experiment=rec.experiment, run_name=rec.run_name,
-                    config=dict(rec.config or {}),
-                    final={k: float(v) for k, v in (rec.final or {}).items()}, curves={},
-                    battery=battery)
-    return exclusion(run)
 
 
 def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict, str, str]]]:
@@ -93,16 +79,12 @@ def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict,
     ``configuration`` names what the runs that differ only in their seed share (the label
     without its seed); ``exclusion`` why the run is kept out of the verdicts (``""`` when it
     is not: :func:`neurocode.design.exclusion`)."""
-    out: dict[str, list[tuple[str, dict, RunRecord]]] = {}
-    for rec in iter_runs(results_dir, status="complete"):
-        try:
-            battery = read_battery(rec.path)
-        except StoreError:
-            continue
-        if not battery:
-            continue
+    out: dict[str, list[tuple[str, dict, RunResult]]] = {}
+    # in the order of the run files' paths (as the store lists them) before sorting, so runs
+    # whose sort keys tie keep the order they always had
+    for rec in sorted(load_results(results_dir, measured_only=True), key=lambda r: r.path):
         label = rec.run_name or rec.path.stem
-        out.setdefault(rec.experiment or rec.path.parent.name, []).append((label, battery, rec))
+        out.setdefault(rec.experiment, []).append((label, rec.battery, rec))
     result: dict[str, list[tuple[str, dict, str, str]]] = {}
     for exp, runs in out.items():
         runs.sort(key=_order)
@@ -114,12 +96,12 @@ def _measured(results_dir: str | os.PathLike) -> dict[str, list[tuple[str, dict,
             names.setdefault(key, set()).add(_SEED.sub("", label).strip(", ") or str(rule))
         conf = {key: (next(iter(v)) if len(v) == 1 else min(v, key=value_sort_key))
                 for key, v in names.items()}
-        result[exp] = [(label, b, conf[key], _exclusion(rec, b))
+        result[exp] = [(label, b, conf[key], exclusion(rec))
                        for label, (_, b, rec), key in zip(labels, runs, keys, strict=True)]
     return result
 
 
-def _config_key(rec: RunRecord) -> str:
+def _config_key(rec: RunResult) -> str:
     cfg = {k: v for k, v in (rec.config or {}).items() if k not in ("seed", "name", "description")}
     return json.dumps(cfg, sort_keys=True, default=str)
 
@@ -144,13 +126,13 @@ def _config_colours(confs: list[str], excluded: list[bool] | None = None) -> lis
     runs kept out of the verdicts are grey (:data:`EXCLUDED_GREY`) and take no colour."""
     excluded = excluded or [False] * len(confs)
     order = list(dict.fromkeys(c for c, ex in zip(confs, excluded, strict=True) if not ex))
-    palette = dict(zip(order, _colours(len(order)), strict=True))
+    palette = dict(zip(order, sequence_colours(len(order)), strict=True))
     return [EXCLUDED_GREY if ex else palette[c] for c, ex in zip(confs, excluded, strict=True)]
 
 
-#: The runs kept out of the verdicts (as :mod:`neurocode.figures.dose`): grey, dotted, hollow
-#: crosses; never a configuration's colour, line or legend entry.
-EXCLUDED_GREY = "0.45"
+#: The runs kept out of the verdicts (as :mod:`neurocode.figures.dose`): grey
+#: (:data:`~neurocode.figures.style.EXCLUDED_GREY`), dotted, hollow crosses; never a
+#: configuration's colour, line or legend entry.
 _EXCLUDED_LINE = {"color": EXCLUDED_GREY, "lw": 1.0, "ls": ":", "marker": "X", "ms": 5,
                   "mfc": "none", "mec": EXCLUDED_GREY, "mew": 1.0}
 
@@ -188,7 +170,8 @@ def _fault_panel(ax, runs, colours, excluded=None) -> None:
         a0, ch = f["accuracy_intact"], f["chance"]
         if not a0 > ch:
             continue
-        norm = lambda a: (np.asarray(a) - ch) / (a0 - ch)  # noqa: E731, B023 (called inside the loop)
+        # called inside the loop
+        norm = lambda a: (np.asarray(a) - ch) / (a0 - ch)  # noqa: E731, B023
         if "accuracy_random" in f:
             _plot(ax, f["fractions"], norm(f["accuracy_random"]), c, ex,
                   f"excluded-fault-random-{i}", lw=1.8)
@@ -364,7 +347,7 @@ def battery_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
         title = (f"{experiment}: the code-property battery "
                  f"(N = {'/'.join(f'{n:,}' for n in sorted(n_units))} units, "
                  f"{'/'.join(f'{n:,}' for n in sorted(n_stim))} test stimuli)")
-        reasons = sorted({_why_short(w) for w in whys if w})
+        reasons = sorted({short_reason(w) for w in whys if w})
         if reasons:
             n_ex = sum(excluded)
             title += (f"\n{n_ex} run{'s' if n_ex != 1 else ''} kept out of the verdicts "
@@ -390,14 +373,10 @@ def battery_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
     return figs
 
 
-def _why_short(why: str) -> str:
-    return "silent code" if why.startswith("silent") else "did not learn"
-
-
 def _excluded_label(confs: list[str], whys: list[str]) -> str:
     """The excluded runs' one legend entry: how many, why, and their configurations."""
     out = [(c, w) for c, w in zip(confs, whys, strict=True) if w]
-    reasons = sorted({_why_short(w) for _, w in out})
+    reasons = sorted({short_reason(w) for _, w in out})
     lines = [f"excluded from the verdicts ({len(out)} run{'s' if len(out) != 1 else ''}: "
              f"{', '.join(reasons)})"]
     for conf in dict.fromkeys(c for c, _ in out):
@@ -406,20 +385,43 @@ def _excluded_label(confs: list[str], whys: list[str]) -> str:
     return "\n".join(lines)
 
 
-def theory_figure(n_units: int = 1024, random_state: int = 0) -> Figure:
-    """Random k-of-N codes: Monte Carlo measurements over the closed forms (see module doc)."""
-    from neurocode.metrics.capacity import capacity_vs_k
-    from neurocode.metrics.fault import kofn_survival
-    from neurocode.metrics.interference import union_false_match
-    from neurocode.random_codes import random_codes
+def theory_figure(n_units: int = 1024, random_state: int = 0, *,
+                  curves: Mapping[str, Any] | None = None) -> Figure:
+    """Random k-of-N codes: Monte Carlo measurements over the closed forms (see module doc).
 
-    N = int(n_units)
+    Parameters
+    ----------
+    n_units, random_state : int
+        The codes' units ``N`` and the seed of their measurements.
+    curves : mapping, optional
+        The measurements, as :func:`neurocode.metrics.theory_codes.theory_curves` returns them
+        (or :func:`~neurocode.metrics.theory_codes.load_theory_curves` reads them back); they
+        must be of ``n_units`` and ``random_state``. Default: computed here by
+        :func:`~neurocode.metrics.theory_codes.theory_curves`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three panels: capacity over ``k``, unions, survival.
+
+    Raises
+    ------
+    ValueError
+        When ``curves`` are of another ``N`` or seed.
+    """
+    if curves is None:
+        from neurocode.metrics.theory_codes import theory_curves
+
+        curves = theory_curves(n_units, random_state)
+    elif (curves["n_units"], curves["random_state"]) != (n_units, random_state):
+        raise ValueError(f"the theory curves are of N = {curves['n_units']}, seed "
+                         f"{curves['random_state']}, not N = {n_units}, seed {random_state}: "
+                         f"compute them for this N and seed, or draw them with theirs")
+    N = int(curves["n_units"])
     fig = Figure(figsize=(16, 4.8), layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3)
 
-    ks = sorted({int(k) for k in np.unique(np.rint(np.geomspace(1, N // 2, 14)))} - {N // 2}
-                | {N // 2 - 1})
-    cap = capacity_vs_k(N, ks, tolerance=1 / N, random_state=random_state)
+    cap = curves["capacity"]
     k = cap["k_values"]
     ax1.plot(k, cap["theory_capacity"], color=OKABE_ITO[0], lw=1.5, label="M* theory")
     ax1.plot(k, cap["capacity"], "o", color=OKABE_ITO[0], ms=5, label="M* measured")
@@ -440,17 +442,11 @@ def theory_figure(n_units: int = 1024, random_state: int = 0) -> Figure:
     h2, l2 = ax1b.get_legend_handles_labels()
     ax1.legend(h1 + h2, l1 + l2, fontsize="small", frameon=False, loc="lower left")
 
-    rng = np.random.default_rng(random_state)
-    codes_by_k = {}
-    for i, (name, w) in enumerate((("local", 1), ("sparse", max(2, round(2 * math.log2(N)))),
-                                   ("dense", N // 2))):
-        codes = random_codes(3000, N, w, random_state=rng)
-        codes_by_k[name] = (w, codes)
-        u = union_false_match(codes, random_state=random_state, n_probes=400)
-        c = OKABE_ITO[i]
-        ax2.plot(u["loads"], _positive(u["theory_false_match"]), color=c, lw=1.5)
-        ax2.plot(u["loads"], _positive(u["false_match"]), "o", color=c, ms=4,
-                 label=f"{name} (k = {w})")
+    for i, (name, c) in enumerate(curves["codes"].items()):
+        colour = OKABE_ITO[i]
+        ax2.plot(c["loads"], _positive(c["theory_false_match"]), color=colour, lw=1.5)
+        ax2.plot(c["loads"], _positive(c["false_match"]), "o", color=colour, ms=4,
+                 label=f"{name} (k = {c['k']})")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set(xlabel="codes in the union M", ylabel="false-match probability",
@@ -458,17 +454,16 @@ def theory_figure(n_units: int = 1024, random_state: int = 0) -> Figure:
             ylim=(1e-6, 2))
     ax2.legend(fontsize="small", frameon=False)
 
-    for i, (name, (w, codes)) in enumerate(codes_by_k.items()):
-        theta = max(1, w // 2)
-        s = kofn_survival(codes[:500], theta, n_draws=20, random_state=random_state)
-        c = OKABE_ITO[i]
-        ax3.plot(s["fractions"], s["theory_survival"], color=c, lw=1.5)
-        ax3.plot(s["fractions"], s["survival"], "o", color=c, ms=4,
-                 label=f"{name}: k = {w}, needs {theta}")
+    for i, (name, c) in enumerate(curves["codes"].items()):
+        colour = OKABE_ITO[i]
+        ax3.plot(c["fractions"], c["theory_survival"], color=colour, lw=1.5)
+        ax3.plot(c["fractions"], c["survival"], "o", color=colour, ms=4,
+                 label=f"{name}: k = {c['k']}, needs {c['theta']}")
     ax3.set(xlabel="fraction of units dead", ylabel="items still recognised",
             title="Survival under random deaths (lines: binomial tail)", xlim=(0, 1))
     ax3.legend(fontsize="small", frameon=False)
-    fig.suptitle(f"Random k-of-N codes, N = {N:,}: measured (markers) against closed forms (lines)")
+    fig.suptitle(f"Random k-of-N codes, N = {N:,}: measured (markers) against closed forms "
+                 f"(lines)")
     return fig
 
 
@@ -478,6 +473,25 @@ def draw_battery_figures(results_dir: str | os.PathLike, out_dir: str | os.PathL
 
 
 def draw_theory_figure(out_dir: str | os.PathLike, n_units: int = 1024,
-                       random_state: int = 0) -> list[Path]:
-    """Write ``theory_codes.{png,svg}``; the paths."""
-    return save_figures({"theory_codes": theory_figure(n_units, random_state)}, out_dir)
+                       random_state: int = 0, *,
+                       curves_file: str | os.PathLike | None = None) -> list[Path]:
+    """Write ``theory_codes.{png,svg}`` into ``out_dir``; the paths.
+
+    ``curves_file``: stored theory curves
+    (:func:`~neurocode.metrics.theory_codes.save_theory_curves`, e.g. at
+    :func:`~neurocode.metrics.theory_codes.theory_curves_path`), drawn when the file exists;
+    when it does not (or is ``None``) the curves are computed here and not stored. A file of
+    another ``N`` or seed, or one that is not theory curves, raises a ``ValueError`` that
+    names it.
+    """
+    curves = None
+    if curves_file is not None and Path(curves_file).is_file():
+        from neurocode.metrics.theory_codes import load_theory_curves
+
+        curves = load_theory_curves(curves_file)
+        if (curves["n_units"], curves["random_state"]) != (n_units, random_state):
+            raise ValueError(f"{curves_file}: theory curves of N = {curves['n_units']}, seed "
+                             f"{curves['random_state']}, not N = {n_units}, seed "
+                             f"{random_state}; delete it or store the curves of this N")
+    fig = theory_figure(n_units, random_state, curves=curves)
+    return save_figures({"theory_codes": fig}, out_dir)

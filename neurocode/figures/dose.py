@@ -52,13 +52,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from neurocode.design import Family, families
-from neurocode.figures.article import save_figures
 from neurocode.figures.style import (
     AXIS_LABELS,
+    EXCLUDED_GREY,
     RULE_STYLES,
     format_number,
     param_name,
     rule_style,
+    save_figures,
+    short_reason,
     sort_by_value,
     value_sort_key,
 )
@@ -76,7 +78,6 @@ MIN_BOOTSTRAP_SEEDS = 3
 #: Line styles of the code widths N: solid first, then ever sparser dashes.
 _LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 3)))
 _BAND = "0.55"          # the null band's grey
-_EXCLUDED = "0.45"      # the excluded runs' grey
 
 
 def _finite(x: Any) -> bool:
@@ -361,12 +362,11 @@ def _dose_figure(prop: DoseProperty, fams: Sequence[Family]) -> Figure | None:
                 cap.set_gid(f"{gid}-{kind}-{end}-cap")
     if excluded:
         ex = ax.plot([r.activity_ratio for r, _ in excluded], [prop.value(r) for r, _ in excluded],
-                     ls="none", marker="X", ms=9, mfc="none", mec=_EXCLUDED, mew=1.3, zorder=5,
-                     label="_nolegend_")[0]
+                     ls="none", marker="X", ms=9, mfc="none", mec=EXCLUDED_GREY, mew=1.3,
+                     zorder=5, label="_nolegend_")[0]
         ex.set_gid("excluded")
-        whys = sorted({"silent code" if why.startswith("silent") else "did not learn"
-                       for _, why in excluded})
-        handles.append(Line2D([], [], ls="none", marker="X", ms=9, mfc="none", mec=_EXCLUDED,
+        whys = sorted({short_reason(why) for _, why in excluded})
+        handles.append(Line2D([], [], ls="none", marker="X", ms=9, mfc="none", mec=EXCLUDED_GREY,
                               mew=1.3))
         labels.append(f"excluded from the verdicts ({len(excluded)} run"
                       f"{'s' if len(excluded) != 1 else ''}: {', '.join(whys)})")

@@ -2,7 +2,10 @@
 
 :func:`field_grid` takes ``(n_units, n_features)`` weights (rows = fields, each a flattened
 ``image_shape`` image) and returns a :class:`matplotlib.figure.Figure` (no pyplot, no global
-state); :func:`neurocode.figures.article.save_figures` writes it as PNG and SVG.
+state); :func:`neurocode.figures.style.save_figures` writes it as PNG and SVG.
+:func:`fields_figures` reads the stored runs through :func:`neurocode.results.load_results`
+(the one reader of stored runs) and each run's fitted rule through
+:func:`neurocode.rules.load_rule`.
 """
 
 from __future__ import annotations
@@ -123,20 +126,22 @@ def _image_shape(data: dict, n_features: int) -> tuple[int, int] | None:
 
 def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
     """``{"<experiment>_<run>_fields": Figure}``: the receptive fields of every complete run
-    whose rule has them (of runs that differ only by their seed, the lowest seed's) (:meth:`neurocode.rules.CodingRule.receptive_fields`), on its data's
-    image grid, the ``n_max`` most used units first (by the run's stored ``unit_activity``
-    when the battery measured it, else in unit order)."""
+    whose rule has them (of runs that differ only by their seed, the lowest seed's)
+    (:meth:`neurocode.rules.CodingRule.receptive_fields`), on its data's image grid, the
+    ``n_max`` most used units first (by the run's stored ``unit_activity`` when the battery
+    measured it, else in unit order)."""
     import json
     import sys
 
-    from neurocode.results import distinct_labels
+    from neurocode.results import distinct_labels, load_results
     from neurocode.rules import load_rule
-    from neurocode.store import StoreError, iter_runs, read_battery
+    from neurocode.store import StoreError
 
     figs: dict[str, Figure] = {}
-    # one figure per configuration: of runs that differ only by seed, the lowest seed's
+    # one figure per configuration: of runs that differ only by seed, the lowest seed's (of
+    # two runs with the same seed, the first by path, as the store lists them)
     first: dict[str, object] = {}
-    for rec in iter_runs(results_dir, status="complete"):
+    for rec in sorted(load_results(results_dir), key=lambda r: r.path):
         cfg = {k: v for k, v in (rec.config or {}).items() if k != "seed"}
         key = json.dumps([rec.experiment, cfg], sort_keys=True, default=str)
         if key not in first or rec.config.get("seed", 0) < first[key].config.get("seed", 0):
@@ -149,7 +154,8 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
     for group in by_exp.values():
         # one seed per configuration here
         for r, lab in zip(group, distinct_labels(group), strict=True):
-            labels[id(r)] = ",".join(t for t in lab.split(",") if not t.startswith("seed=")) or "run"
+            labels[id(r)] = (",".join(t for t in lab.split(",") if not t.startswith("seed="))
+                             or "run")
     for rec in recs:
         try:
             rule = load_rule(rec.path)
@@ -163,10 +169,7 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
         if shape is None:
             continue
         order = None
-        try:
-            use = read_battery(rec.path).get("activity", {}).get("unit_activity")
-        except StoreError:
-            use = None
+        use = rec.battery.get("activity", {}).get("unit_activity")
         if use is not None and len(use) == len(fields):
             order = np.argsort(-np.asarray(use), kind="stable")
         n = min(n_max, len(fields))
@@ -174,12 +177,13 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
         figs[f"{rec.experiment}_{label}_fields"] = field_grid(
             fields, shape, n, order=order,
             title=f"{rec.experiment} {label}: receptive fields of {rule.name} "
-                  f"({n} of {len(fields)} units{', most active first' if order is not None else ''})")
+                  f"({n} of {len(fields)} units"
+                  f"{', most active first' if order is not None else ''})")
     return figs
 
 
 def draw_fields_figures(results_dir, out_dir, n_max: int = 144):
     """Write ``<experiment>_<run>_fields.{png,svg}`` for every run with fields; the paths."""
-    from neurocode.figures.article import save_figures
+    from neurocode.figures.style import save_figures
 
     return save_figures(fields_figures(results_dir, n_max), out_dir)

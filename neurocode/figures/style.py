@@ -1,29 +1,54 @@
-"""One look for every comparison figure: a fixed colour and marker per coding rule, legend
-labels that name the rule and its parameter, and axis labels with their units.
+"""The figure toolkit: one palette, the label helpers and the one save function of every figure.
 
-Colours are colour-blind safe: the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal
-Design") first, then Paul Tol's "muted" scheme (Tol 2021, SRON/EPS/TN/09-002) for the rules
-past eight; each rule also has its own marker, so two rules never depend on colour alone.
-A rule not listed (a plugin) gets a deterministic colour and marker from a CRC-32 of its name,
-so it looks the same in every figure and every session::
+* **Colours.** One palette, colour-blind safe: Okabe-Ito (Okabe & Ito 2008, "Color Universal
+  Design", :data:`OKABE_ITO`) first, then Paul Tol's "muted" scheme (Tol 2021,
+  SRON/EPS/TN/09-002, :data:`TOL_MUTED`) for the rules past eight. Each coding rule has a fixed
+  colour and its own marker (:func:`rule_style`), so two rules never depend on colour alone; a
+  rule not listed (a plugin) gets a deterministic colour and marker from a CRC-32 of its name,
+  so it looks the same in every figure and every session. Series that are not rules (the
+  configurations of one experiment, the lambdas of the article's nets) take
+  :func:`sequence_colours` of the palette (:data:`LAMBDA_COLOURS`: the same eight colours,
+  black first); the runs kept out of the verdicts are :data:`EXCLUDED_GREY`.
+* **Labels.** Legends name the rule and its parameter (:func:`run_legend`, ``λ`` for the
+  article's L1 penalty), numbers compactly (:func:`format_number`), labels sort by the values
+  in them (:func:`value_sort_key`); axis labels carry their units (:data:`AXIS_LABELS`,
+  :data:`RECON_LABELS`).
+* **Saving.** :func:`save_figures` writes every figure as PNG (150 dpi) and SVG (text kept as
+  text, no dates: the same results give byte-identical files), each atomically: to a temporary
+  file in the same folder, then renamed into place, so a full disk or a read-only folder never
+  leaves a truncated figure (:class:`FigureWriteError` names the file and the cause).
+
+::
 
     >>> rule_style("kwta")
     RuleStyle(colour='#E69F00', marker='^')
     >>> rule_style("my-plugin") == rule_style("my-plugin")
     True
+    >>> sequence_colours(3)
+    ['#0072B2', '#E69F00', '#009E73']
 """
 
 from __future__ import annotations
 
+import errno as _errno
+import os
 import re
+import secrets
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["OKABE_ITO", "TOL_MUTED", "RULE_STYLES", "RuleStyle", "rule_style", "rule_colour",
-           "rule_marker", "format_number", "legend_params", "param_label", "param_name",
-           "run_legend", "value_sort_key", "sort_by_value", "AXIS_LABELS", "RECON_LABELS",
-           "RANK_COLOURS", "CODE_TYPE_SHADES"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["OKABE_ITO", "TOL_MUTED", "LAMBDA_COLOURS", "EXCLUDED_GREY", "RULE_STYLES",
+           "RuleStyle", "rule_style", "rule_colour", "rule_marker", "sequence_colours",
+           "format_number", "legend_params", "param_label", "param_name", "run_legend",
+           "value_sort_key", "sort_by_value", "short_reason", "AXIS_LABELS", "RECON_LABELS",
+           "RANK_COLOURS", "CODE_TYPE_SHADES", "DPI", "FigureWriteError", "safe_stem",
+           "save_figure", "save_figures"]
 
 #: Okabe & Ito (2008): blue, orange, bluish green, vermillion, reddish purple, sky blue,
 #: yellow, black.
@@ -32,6 +57,48 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 #: Paul Tol's muted scheme: indigo, cyan, teal, green, olive, sand, rose, wine, purple.
 TOL_MUTED = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
              "#882255", "#AA4499")
+#: The Okabe-Ito colours in the order of the article's lambdas: black first (lambda 0, the dense
+#: baseline), then orange, sky blue, bluish green, blue, vermillion, reddish purple, and yellow
+#: last (the weakest contrast on white).
+LAMBDA_COLOURS = tuple(OKABE_ITO[i] for i in (7, 1, 5, 2, 0, 3, 4, 6))
+#: The runs kept out of the verdicts (:func:`neurocode.design.exclusion`), in every figure: a
+#: grey no rule or configuration has.
+EXCLUDED_GREY = "0.45"
+
+
+def sequence_colours(n: int, palette: tuple[str, ...] = OKABE_ITO) -> list[str]:
+    """``n`` colours for a series that is not a rule (configurations, lambdas), in order.
+
+    The first ``n`` of ``palette`` when it has enough; otherwise ``n`` colours of viridis (also
+    colour-blind safe) from its dark end to 92 % of its range, so the last is not the palest.
+
+    Parameters
+    ----------
+    n : int
+        How many colours.
+    palette : tuple of str
+        The colours to take first (default :data:`OKABE_ITO`; :data:`LAMBDA_COLOURS` for the
+        article's lambdas).
+
+    Returns
+    -------
+    list of str
+        Hex colours.
+
+    Examples
+    --------
+    >>> sequence_colours(2, LAMBDA_COLOURS)
+    ['#000000', '#E69F00']
+    >>> len(set(sequence_colours(12)))
+    12
+    """
+    if n <= len(palette):
+        return list(palette[:n])
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cmap = colormaps["viridis"]
+    return [to_hex(cmap(0.92 * i / max(n - 1, 1))) for i in range(n)]
 
 
 @dataclass(frozen=True)
@@ -188,6 +255,12 @@ def run_legend(rule: str, label: str, model: dict | None = None) -> str:
     return f"{rule} {p}".strip()
 
 
+def short_reason(why: str) -> str:
+    """Why a run is kept out of the verdicts (:func:`neurocode.design.exclusion`), in the two
+    words a legend or a title has room for: ``"silent code"`` or ``"did not learn"``."""
+    return "silent code" if why.startswith("silent") else "did not learn"
+
+
 #: Axis labels, units in parentheses.
 AXIS_LABELS = {
     "activity_ratio": "activity ratio a = AVR / N (fraction of units active per stimulus)",
@@ -230,3 +303,144 @@ RANK_COLOURS = ("#2c7fb8", "#7fcdbb", "#edf8b1")
 
 #: Background shades of the local / sparse / dense bands (light greys, darker = sparser).
 CODE_TYPE_SHADES = {"local": "#d9d9d9", "sparse": "#f0f0f0", "dense": "#ffffff"}
+
+
+# --------------------------------------------------------------------------------------------
+# Saving
+# --------------------------------------------------------------------------------------------
+
+#: Resolution of every PNG.
+DPI = 150
+
+#: What to do about the usual causes of a failed write.
+_HINTS = {getattr(_errno, name): hint for name, hint in (
+    ("ENOSPC", "free some disk space or write the figures elsewhere (--out)"),
+    ("EDQUOT", "free some of your disk quota or write the figures elsewhere (--out)"),
+    ("EROFS", "write the figures to a writable folder (--out)"),
+    ("EACCES", "write the figures to a folder you may write to (--out)"),
+    ("EPERM", "write the figures to a folder you may write to (--out)"),
+) if hasattr(_errno, name)}
+
+
+class FigureWriteError(OSError):
+    """A figure could not be written: the message names the file and the cause, ``cannot write
+    PATH: no space left on device; ...`` (or ``read-only file system``, ...). Nothing is left in
+    its place: no truncated file, no temporary, and a figure drawn there before is kept.
+    ``errno``, ``strerror`` and ``filename`` are those of the cause."""
+
+    def __init__(self, path: str | os.PathLike, cause: OSError, what: str = "") -> None:
+        code = cause.errno
+        if code is None and cause.args and isinstance(cause.args[0], int):
+            code = cause.args[0]  # OSError(errno.ENOSPC): the code without its text
+        reason = cause.strerror or (os.strerror(code) if code is not None else "") or str(cause)
+        reason = reason or type(cause).__name__
+        super().__init__(code, reason, str(path))
+        hint = _HINTS.get(code, "")
+        self.message = (f"cannot write {path}" + (f" ({what})" if what else "")
+                        + f": {reason[:1].lower()}{reason[1:]}" + (f"; {hint}" if hint else ""))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _metadata(ext: str) -> dict[str, Any]:
+    # no creation dates: the same runs give byte-identical SVGs
+    return {"Date": None} if ext == "svg" else {}
+
+
+def safe_stem(stem: str) -> str:
+    """``stem`` as a file name: every character but letters, digits and ``-_.=`` as ``_``.
+
+    Examples
+    --------
+    >>> safe_stem("kwta k=8/a b")
+    'kwta_k=8_a_b'
+    """
+    return "".join(c if (c.isalnum() or c in "-_.=") else "_" for c in stem)
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, fmt: str | None = None) -> Path:
+    """Write ``fig`` to ``path`` atomically; the path.
+
+    The figure is drawn into a temporary file beside ``path`` (``.<name>.<random>.partial``, in
+    the same folder, so the rename never crosses a file system), which is then renamed onto
+    ``path`` (:func:`os.replace`): a reader sees the old file or the whole new one, never part
+    of one. PNG at :data:`DPI`; SVG without a date. Call it inside :func:`save_figures`'s
+    ``rc_context`` (text kept as text, fixed SVG ids) for byte-identical SVGs.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : path-like
+        The file to write; its folder must exist.
+    fmt : str, optional
+        ``"png"`` or ``"svg"`` (or any format matplotlib writes); default: the suffix of
+        ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FigureWriteError
+        When the file cannot be written (full disk, read-only or missing folder, ...): the
+        temporary is removed and a file at ``path`` before the call is left as it was.
+    """
+    path = Path(path)
+    ext = (fmt or path.suffix.lstrip(".")).lower()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    try:
+        fig.savefig(tmp, dpi=DPI, format=ext, metadata=_metadata(ext))
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise FigureWriteError(path, exc) from exc
+        raise
+    return path
+
+
+def save_figures(figs: Mapping[str, Figure], out_dir: str | os.PathLike) -> list[Path]:
+    """Write each figure as ``<stem>.png`` (150 dpi) and ``<stem>.svg`` into ``out_dir``.
+
+    The one save function of every figure: SVGs keep their text as text and carry no date, so
+    the same results give byte-identical files; each file is written atomically
+    (:func:`save_figure`). ``out_dir`` is made when missing.
+
+    Parameters
+    ----------
+    figs : mapping of str to matplotlib.figure.Figure
+        ``{stem: figure}``; a stem is made a file name by :func:`safe_stem`.
+    out_dir : path-like
+        The folder to write into.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files, PNG then SVG of each figure, in the order of ``figs``.
+
+    Raises
+    ------
+    FigureWriteError
+        When ``out_dir`` cannot be made or a file cannot be written (the figures written
+        before it are kept, complete; none is left half-written).
+    """
+    from matplotlib import rc_context
+
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FigureWriteError(out, exc, "the figures folder") from exc
+    written: list[Path] = []
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "neurocode"}):
+        for stem, fig in figs.items():
+            for ext in ("png", "svg"):
+                written.append(save_figure(fig, out / f"{safe_stem(stem)}.{ext}", ext))
+    return written
