@@ -18,6 +18,7 @@ batteries always are; run the same call again to resume)::
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -27,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["RunOptions", "run", "run_suite", "run_specs", "check_run_options", "check_data",
-           "writable", "measure", "measure_files", "store_codes", "figures", "report"]
+           "writable", "check_output_folder", "measure", "measure_files", "store_codes",
+           "figures", "report"]
 
 Say = Callable[[str], None]
 
@@ -51,6 +53,7 @@ class RunOptions:
     tensorboard: str | None = None   # also write TensorBoard scalars to this folder
     vectorize: bool = False          # one vectorised model per ReLU+L1 lambda group
     data_dir: str | None = None      # folder holding the data set's files
+    threads: int | None = None       # torch/BLAS threads per run (None: sweep.DEFAULT_THREADS)
 
 
 def check_run_options(opts: RunOptions) -> None:
@@ -69,6 +72,8 @@ def check_run_options(opts: RunOptions) -> None:
                                  "pip install 'neurocode[tensorboard]'")
     if opts.workers is not None and opts.workers < 1:
         raise cfgmod.ConfigError(f"--workers must be >= 1, got {opts.workers}")
+    if opts.threads is not None and opts.threads < 1:
+        raise cfgmod.ConfigError(f"--threads must be >= 1, got {opts.threads}")
     if opts.scheduler and opts.executor != "dask":
         raise cfgmod.ConfigError("--scheduler is an address for --executor dask")
     if opts.executor == "dask":
@@ -81,34 +86,68 @@ def check_run_options(opts: RunOptions) -> None:
 
 def check_data(specs: Sequence[Any]) -> None:
     """Fail on missing or damaged data before anything trains (downloads, where allowed,
-    are cached for the runs)."""
+    are cached for the runs), and on a ``data.n_train`` or ``data.n_test`` larger than the
+    data set's split (a ConfigError naming the key: the loader would take fewer silently)."""
+    from neurocode import config as cfgmod
     from neurocode.data import DATASETS, load_mnist
 
     for ds, dd in sorted({(s.get("data.dataset"), s.get("data.data_dir")) for s in specs},
                          key=str):
         if ds in DATASETS:
             for split in ("train", "test"):
-                load_mnist(ds, split=split, data_dir=dd)
+                _, labels = load_mnist(ds, split=split, data_dir=dd)
+                key = f"data.n_{split}"
+                asked = max((s.get(key) or 0 for s in specs
+                             if s.get("data.dataset") == ds and s.get("data.data_dir") == dd),
+                            default=0)
+                if asked > len(labels):
+                    raise cfgmod.ConfigError(
+                        f"config key '{key}': {asked} is more than the {len(labels)} "
+                        f"{split} images of {ds}; ask for at most {len(labels)} (or leave it "
+                        f"unset for all)")
+
+
+def check_output_folder(out: str | Path, what: str = "--out") -> Path:
+    """Create ``out`` if needed and check that files can be written there, before any
+    work: :class:`~neurocode.store.StorageError` naming the folder and the cause (a file in
+    the way, a read-only file system, no permission, no space left) otherwise."""
+    from neurocode.store import StorageError
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise StorageError(out, f"it is a file, not a folder: choose another {what} folder")
+    probe = out / f".write-test-{os.getpid()}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"x")
+        probe.unlink()
+    except OSError as exc:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+        raise StorageError(out, exc) from None
+    return out
 
 
 def writable(out: Path, err: Say = _stderr) -> bool:
     """Whether run files can be written to ``out`` (created if needed); says why not."""
+    from neurocode.store import StorageError
+
     try:  # a folder we cannot write to fails here, before anything trains
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        err(f"cannot write run files to {out}: {exc.strerror or exc}. "
+        check_output_folder(out)
+    except StorageError as exc:
+        err(f"cannot write run files to {out}: {exc.cause}. "
             f"Choose another --out folder")
         return False
     return True
 
 
 def run_specs(specs: Sequence[Any], out: str | Path, opts: RunOptions, *, say: Say = _print,
-              err: Say = _stderr) -> int:
+              err: Say = _stderr, busy: list[Path] | None = None) -> int:
     """Run resolved specs (one experiment's sweep) into ``out/<experiment>``; the number of
-    runs that failed."""
+    runs that failed. ``busy``, when given a list, receives the run files left to another
+    sweep that was running them (not finished here)."""
     from neurocode.sweep import run_sweep
 
     folder = Path(out) / specs[0].experiment
@@ -116,21 +155,26 @@ def run_specs(specs: Sequence[Any], out: str | Path, opts: RunOptions, *, say: S
     try:
         summary = run_sweep(list(specs), out, executor=opts.executor, workers=opts.workers,
                             scheduler=opts.scheduler, device=opts.device, progress=None,
-                            tensorboard_dir=opts.tensorboard, vectorize=opts.vectorize)
+                            tensorboard_dir=opts.tensorboard, vectorize=opts.vectorize,
+                            threads=opts.threads)
     except KeyboardInterrupt:
         err(f"interrupted; finished runs are kept under {folder}. "
             f"Run the same command again to resume: complete runs are skipped.")
         raise
     for line in summary.lines():
         say(line)
+    if busy is not None:
+        busy.extend(summary.busy)
     return len(summary.failed)
 
 
 def run(config: str | Path, *, out: str | Path = "results",
         overrides: dict[str, Any] | None = None, opts: RunOptions | None = None,
-        say: Say = _print, err: Say = _stderr) -> int:
+        say: Say = _print, err: Say = _stderr, busy: list[Path] | None = None) -> int:
     """Run an experiment config, or a suite (:mod:`neurocode.suite`); the number of runs
-    (for a suite: parts) that failed. ``overrides``: dotted keys, as ``--set`` takes them."""
+    (for a suite: parts) that failed. ``overrides``: dotted keys, as ``--set`` takes them.
+    ``busy``, when given a list, receives the run files left to another sweep running them
+    (``neurocode run`` exits 3 when there are some and nothing failed)."""
     from neurocode import config as cfgmod
     from neurocode.suite import is_suite
 
@@ -138,7 +182,8 @@ def run(config: str | Path, *, out: str | Path = "results",
     raw = cfgmod.load_yaml(config)
     overrides = dict(overrides or {})
     if is_suite(raw):
-        return run_suite(raw, config, overrides, out=out, opts=opts, say=say, err=err)
+        return run_suite(raw, config, overrides, out=out, opts=opts, say=say, err=err,
+                         busy=busy)
     if opts.data_dir is not None:
         overrides["data.data_dir"] = opts.data_dir
     specs = cfgmod.resolve(raw, overrides)
@@ -146,14 +191,14 @@ def run(config: str | Path, *, out: str | Path = "results",
     check_data(specs)
     if not writable(Path(out) / specs[0].experiment, err):
         return len(specs)
-    return run_specs(specs, out, opts, say=say, err=err)
+    return run_specs(specs, out, opts, say=say, err=err, busy=busy)
 
 
 def run_suite(raw: dict[str, Any], path: str | Path, overrides: dict[str, Any], *,
               out: str | Path = "results", opts: RunOptions | None = None, say: Say = _print,
-              err: Say = _stderr) -> int:
+              err: Say = _stderr, busy: list[Path] | None = None) -> int:
     """Run every part of a suite, then measure its runs (see :mod:`neurocode.suite`); the
-    number of parts that had failures."""
+    number of parts that had failures (``busy``: as for :func:`run`)."""
     from neurocode.runner import run_path
     from neurocode.suite import resolve_suite
 
@@ -178,7 +223,7 @@ def run_suite(raw: dict[str, Any], path: str | Path, overrides: dict[str, Any], 
         for i, part in enumerate(suite.parts, 1):
             say(f"== [{i}/{len(suite.parts)}] {part.name} "
                 f"({time.perf_counter() - t0:.0f} s into the suite)")
-            failed += run_specs(part.specs, out, opts, say=say, err=err) > 0
+            failed += run_specs(part.specs, out, opts, say=say, err=err, busy=busy) > 0
             if part.measure is not None:
                 paths = [run_path(out, s) for s in part.specs]
                 failed += measure(paths, threshold=float(part.measure["threshold"]),
@@ -197,15 +242,11 @@ def run_suite(raw: dict[str, Any], path: str | Path, overrides: dict[str, Any], 
 # --- measuring -------------------------------------------------------------------------------
 
 def _measure_one(path: Path, threshold: float, max_stimuli: int, data_dir: str | None) -> int:
-    """One run's battery in a worker process (one torch thread), its output kept short."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    with threadpool_limits(1):  # one BLAS thread per process: the processes share the cores
-        return measure_files([path], threshold=threshold, max_stimuli=max_stimuli,
-                             seed=None, force=False, data_dir=data_dir, quiet_skips=True,
-                             steps=False)
+    """One run's battery in a worker process, its output kept short (the thread count is
+    measure_files', the same as in this process)."""
+    return measure_files([path], threshold=threshold, max_stimuli=max_stimuli,
+                         seed=None, force=False, data_dir=data_dir, quiet_skips=True,
+                         steps=False)
 
 
 def measure(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int = 10_000,
@@ -214,17 +255,20 @@ def measure(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int =
     """Measure the complete runs among ``paths`` that have no battery, or lack measures added
     since theirs was written, on ``workers`` processes (one per core by default); the number
     that failed."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     from neurocode.metrics.battery import missing_measures
-    from neurocode.store import read_battery, run_status
-    from neurocode.sweep import default_workers
+    from neurocode.store import StoreError, read_battery, run_status
+    from neurocode.sweep import default_workers, guarded, new_pool
+
+    def needs(p: Path) -> bool:
+        try:
+            return not (b := read_battery(p)) or bool(missing_measures(b))
+        except StoreError:
+            return True  # corrupt: measure_files says so
 
     paths = [Path(p) for p in paths]
-    todo = [p for p in paths if run_status(p, verify=False) == "complete"
-            and (not (b := read_battery(p)) or missing_measures(b))]
+    todo = [p for p in paths if run_status(p, verify=False) == "complete" and needs(p)]
     workers = min(workers or default_workers(), len(todo))
     if workers <= 1:
         return measure_files(todo, threshold=threshold, max_stimuli=max_stimuli, seed=None,
@@ -232,9 +276,10 @@ def measure(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int =
                              err=err)
     say(f"measuring {len(todo)} run(s) on {workers} processes")
     failed = 0
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = new_pool(workers)  # workers that stop when this process dies
     try:
-        futures = {p: pool.submit(_measure_one, p, threshold, max_stimuli, data_dir) for p in todo}
+        futures = {p: pool.submit(guarded, _measure_one, p, threshold, max_stimuli, data_dir)
+                   for p in todo}
         for p, fut in futures.items():
             try:
                 failed += fut.result()
@@ -256,14 +301,35 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
     """Run the battery in this process on each complete run file that has none, or lacks
     measures added since (every one with ``force``); the number of files that could not be
     measured. Raises KeyboardInterrupt (after saying so) when interrupted: the file being
-    measured is unchanged."""
+    measured is unchanged.
+
+    The battery runs with :data:`neurocode.sweep.DEFAULT_THREADS` torch and BLAS threads, in
+    this process as in a pool's (recorded as ``_meta.threads``). A file that cannot be
+    written (no space left, a read-only folder) is reported once with the path and the
+    cause and left as it was; the other runs of its folder are not measured (they would
+    fail alike: one line says how many), those of other folders are.
+    """
     from neurocode.data.prepare import load_data
     from neurocode.metrics.battery import missing_measures, run_battery
     from neurocode.rules import load_rule
-    from neurocode.store import StoreError, read_battery, read_run, run_status, write_battery
+    from neurocode.store import (
+        StorageError,
+        StoreError,
+        read_battery,
+        read_run,
+        run_status,
+        write_battery,
+    )
+    from neurocode.sweep import run_threads
 
     failed = 0
+    unwritable: dict[Path, list] = {}  # folder -> [cause, runs left unmeasured]
     for path in paths:
+        path = Path(path)
+        if path.parent in unwritable:
+            unwritable[path.parent][1] += 1
+            failed += 1
+            continue
         status = run_status(path)
         if status in ("missing", "corrupt"):
             if quiet_skips and status == "missing":
@@ -275,7 +341,12 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
             if not quiet_skips:
                 say(f"{path}: skipped (status {status}: only complete runs are measured)")
             continue
-        stored = {} if force else read_battery(path)
+        try:
+            stored = {} if force else read_battery(path)
+        except StoreError as exc:
+            err(f"{path}: cannot measure: {exc}")
+            failed += 1
+            continue
         only = missing_measures(stored) if stored else None
         if stored and not only:
             if not quiet_skips:
@@ -302,10 +373,20 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
         if steps:
             say(f"{path}: measuring {rule.name} ({rule.n_units} units)"
                 + (f": adding {', '.join(only)}" if only else ""))
+        if not os.access(path.parent, os.W_OK):  # a read-only folder: say so before working
+            code = errno.EROFS if _read_only(path.parent) else errno.EACCES
+            cause = StorageError(path, OSError(code, os.strerror(code))).cause
+            err(f"cannot write {path}: {cause}; not measured")
+            unwritable[path.parent] = [cause, 0]
+            failed += 1
+            continue
         try:
-            results = run_battery(rule, data, threshold=th, max_stimuli=limit, random_state=draw,
-                                  progress=(lambda m: say(f"  {m}")) if steps else None,
-                                  measures=only)
+            with run_threads(None) as n_threads:
+                results = run_battery(rule, data, threshold=th, max_stimuli=limit,
+                                      random_state=draw,
+                                      progress=(lambda m: say(f"  {m}")) if steps else None,
+                                      measures=only)
+            results["_meta"]["threads"] = float(n_threads)
         except KeyboardInterrupt:
             err(f"interrupted while measuring {path}; its file is unchanged. "
                 f"Rerun the same command to resume")
@@ -320,7 +401,13 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
                        for x in str(m.get("skipped", "")).split(",") if x}
             results = {**stored, **results,
                        "_meta": {**old_meta, **new_meta, "skipped": ",".join(sorted(skipped))}}
-        write_battery(path, results)
+        try:
+            write_battery(path, results)
+        except StorageError as exc:
+            err(f"{exc}; its run file is unchanged")
+            unwritable[path.parent] = [exc.cause, 0]
+            failed += 1
+            continue
         act = results["activity"]
         parts = [f"code {act.get('code_type', '?')}", f"AVR {act['avr']:.2f}",
                  f"activity ratio {act['activity_ratio']:.4f}"]
@@ -332,7 +419,18 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
         total = sum(v for k, v in meta.items() if k.startswith("seconds_"))
         say(f"{'  ' if steps else f'{path.parent.name}/{path.name}: measured, '}"
             f"{', '.join(parts)} ({total:.0f} s)" + (f" -> {path}:battery/" if steps else ""))
+    for folder, (cause, left) in unwritable.items():
+        if left:
+            err(f"{left} more run(s) in {folder} not measured: it cannot be written ({cause})")
     return failed
+
+
+def _read_only(folder: Path) -> bool:
+    """Whether ``folder`` lies on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 # --- codes given as files ------------------------------------------------------------------
@@ -391,11 +489,19 @@ def store_codes(path: str | Path, out: str | Path = "results", *, name: str | No
 
 def figures(results_dir: str | Path, out: str | Path = "figures", *, theory: bool = True,
             fields: bool = True, theory_units: int = 1024) -> list[Path]:
-    """Draw every figure the stored runs under ``results_dir`` allow into ``out``; the files."""
-    from neurocode.figures import draw_all
+    """Draw every figure the stored runs under ``results_dir`` allow into ``out``; the files.
 
-    return list(draw_all(results_dir, out, theory=theory, fields=fields,
-                         theory_units=theory_units))
+    A figure that cannot be written (no space left, a read-only folder) is a
+    :class:`~neurocode.store.StorageError` naming the file and the cause; the figures written
+    before it are kept."""
+    from neurocode.figures import draw_all
+    from neurocode.store import StorageError
+
+    try:
+        return list(draw_all(results_dir, out, theory=theory, fields=fields,
+                             theory_units=theory_units))
+    except OSError as exc:
+        raise StorageError(exc.filename or out, exc) from None
 
 
 def report(results_dir: str | Path, out: str | Path = "report", *,

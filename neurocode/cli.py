@@ -1,26 +1,40 @@
 """The ``neurocode`` command: argparse and printing over :mod:`neurocode.api`.
 
-Exit codes: 0 success; 1 a run failed or an input (data set, run file) is missing or corrupt;
-2 a malformed config or command line (nothing was run); 130 interrupted (finished runs kept).
+Exit codes: 0 success; 1 a run failed, an input (data set, run file) is missing or corrupt,
+or a file could not be written (no space left, a read-only folder: the message names the
+path and the cause; every finished result is kept); 2 a malformed config or command line
+(nothing was run); 3 (``run``, ``measure`` of configs) nothing failed, but some runs were
+left to another sweep that was running them and are not finished here (run the command
+again once it ends); 130 interrupted (finished runs kept).
+
+A plugin that fails to load (or is refused for taking a registered rule's name) never stops
+a command: the command says which plugin and why on stderr, and goes on without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: the fewest units the theory figure's random k-of-N codes can have (k from 1 to N - 1)
+MIN_THEORY_UNITS = 4
 
 
 def experiments_dir() -> Path:
-    """The folder of bundled experiment configs: ./experiments, else the source checkout's."""
+    """The folder of bundled experiment configs: ./experiments, else the source checkout's,
+    else the installed package's ``neurocode/experiments`` (a non-editable install that ships
+    them as package data)."""
     here = Path.cwd() / "experiments"
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parents[1] / "experiments"
+    checkout = Path(__file__).resolve().parents[1] / "experiments"
+    packaged = Path(__file__).resolve().parent / "experiments"
+    return packaged if not checkout.is_dir() and packaged.is_dir() else checkout
 
 
 def _err(msg: str) -> None:
@@ -32,24 +46,34 @@ def _opts(args: argparse.Namespace) -> Any:
 
     return RunOptions(device=args.device, executor=args.executor, workers=args.workers,
                       scheduler=args.scheduler, tensorboard=args.tensorboard,
-                      vectorize=args.vectorize, data_dir=args.data_dir)
+                      vectorize=args.vectorize, data_dir=args.data_dir,
+                      threads=getattr(args, "threads", None))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``neurocode run CONFIG``: run every point of an experiment's sweep (or every part of a suite)
-    into ``--out``. Exit 1 if a run failed, 130 on Ctrl-C (finished runs are kept)."""
+    into ``--out``. Exit 1 if a run failed, 3 if none failed but some were left to another
+    sweep running them, 130 on Ctrl-C (finished runs are kept)."""
     from neurocode import api
     from neurocode import config as cfgmod
 
     overrides = cfgmod.parse_set(args.set)
     if args.seed is not None:
         overrides["seed"] = args.seed
+    out = "results" if args.out is None else args.out
+    busy: list[Path] = []
     try:
-        failed = api.run(args.config, out=args.out, overrides=overrides, opts=_opts(args),
-                         err=_err)
+        failed = api.run(args.config, out=out, overrides=overrides, opts=_opts(args),
+                         err=_err, busy=busy)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if failed else EXIT_OK
+    if failed:
+        return EXIT_FAILED
+    if busy:
+        _err(f"{len(busy)} run(s) were left to another sweep running them and are not "
+             f"finished here (exit {EXIT_BUSY}); run the same command again once it ends")
+        return EXIT_BUSY
+    return EXIT_OK
 
 
 def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
@@ -57,26 +81,48 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
     from neurocode import config as cfgmod
     from neurocode.runner import run_path
 
+    configs = [t for t in targets if Path(t).suffix in (".yaml", ".yml")]
+    if not configs and (args.set or args.out is not None):
+        given = " and ".join(o for o, v in (("--set", args.set), ("--out", args.out)) if v)
+        verb = "apply" if " and " in given else "applies"
+        raise cfgmod.ConfigError(f"{given} {verb} to configs that are run first; "
+                                 f"{', '.join(targets)} names stored runs, which are measured "
+                                 f"where they are: drop {given}, or give a config")
+    out = "results" if args.out is None else args.out
     paths: list[Path] = []
     for t in targets:
         p = Path(t)
         if p.suffix in (".yaml", ".yml"):
             ns = argparse.Namespace(config=str(p), set=args.set, seed=None, data_dir=args.data_dir,
-                                    device=args.device, tensorboard=None, out=args.out,
+                                    device=args.device, tensorboard=None, out=out,
                                     executor="local", workers=None, scheduler=None,
-                                    vectorize=False)
+                                    vectorize=False, threads=None)
             code = cmd_run(ns)
-            if code not in (EXIT_OK, EXIT_FAILED):
+            if code == EXIT_INTERRUPTED:
                 raise KeyboardInterrupt
+            if code == EXIT_BUSY:
+                args.busy = True
             specs = cfgmod.resolve(cfgmod.load_yaml(p), cfgmod.parse_set(args.set))
-            paths += [run_path(args.out, s) for s in specs]
+            paths += [run_path(out, s) for s in specs]
         elif p.is_dir():
-            paths += sorted(p.rglob("*.h5"))
+            found = sorted(p.rglob("*.h5"))
+            if not found:
+                raise cfgmod.ConfigError(f"{t}: holds no run file (*.h5) to measure; give the "
+                                         f"--out folder of `neurocode run`, or a config")
+            paths += found
         elif p.is_file():
             paths.append(p)
         else:
             raise cfgmod.ConfigError(f"{t}: no such run file, results folder or config")
     return paths
+
+
+def _check_seed(seed: int | None, option: str = "--seed") -> None:
+    from neurocode.config import MAX_SEED, ConfigError
+
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{option} {seed} is out of range: a seed is an int from 0 to "
+                          f"2**32 - 1 = {MAX_SEED}")
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
@@ -90,13 +136,16 @@ def cmd_measure(args: argparse.Namespace) -> int:
         raise ConfigError(f"--threshold must be a finite number >= 0, got {args.threshold}")
     if args.max_stimuli < 1:
         raise ConfigError(f"--max-stimuli must be >= 1, got {args.max_stimuli}")
+    _check_seed(args.seed)
     if args.codes:
         if args.targets:
             raise ConfigError("give either run files / folders / configs or --codes FILE, "
                               "not both")
+        out = "results" if args.out is None else args.out
+        api.check_output_folder(out)
         try:
             for f in args.codes:
-                api.store_codes(f, args.out, name=args.name, codes_key=args.codes_key,
+                api.store_codes(f, out, name=args.name, codes_key=args.codes_key,
                                 labels_key=args.labels_key, test_fraction=args.test_fraction,
                                 seed=0 if args.seed is None else args.seed,
                                 threshold=args.threshold, max_stimuli=args.max_stimuli)
@@ -109,6 +158,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
     if not args.targets:
         raise ConfigError("nothing to measure: give run files, results folders or configs, "
                           "or --codes FILE")
+    args.busy = False
     try:
         paths = _run_files_of(args.targets, args)
     except KeyboardInterrupt:
@@ -120,14 +170,16 @@ def cmd_measure(args: argparse.Namespace) -> int:
                                    force=args.force, data_dir=args.data_dir, err=_err)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if failed else EXIT_OK
+    if failed:
+        return EXIT_FAILED
+    return EXIT_BUSY if args.busy else EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``neurocode list``: the registered rules (built-in and plugin) and the bundled experiment
     configs, as text, or with ``--json`` with every rule's parameters; plugins that failed to load
     are reported (on stderr, or in the JSON)."""
-    from neurocode.rules import available_rules, plugin_errors
+    from neurocode.rules import available_rules, plugin_errors, rule_origin
 
     rules = available_rules()
     errors = plugin_errors()
@@ -145,7 +197,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "rules": [{"name": k, "description": c.description, "code_kind": c.code_kind,
-                       "module": c.__module__,
+                       "module": c.__module__, "package": rule_origin(c)["package"],
+                       "version": rule_origin(c)["version"],
                        "params": {n: {"default": p.default, "allowed": p.describe(),
                                       "section": p.section, "doc": p.doc}
                                   for n, p in c.params.items()}}
@@ -155,13 +208,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     print("rules:")
     for k, c in rules.items():
-        print(f"  {k:<16} {c.code_kind:<12} {c.description}")
+        pkg = rule_origin(c)["package"]
+        where = "" if pkg == "neurocode" else f" [{pkg or c.__module__}]"
+        print(f"  {k:<16} {c.code_kind:<12} {c.description}{where}")
     print("experiments:")
     for e in exps:
         first = e["description"].splitlines()[0] if e["description"] else ""
         print(f"  {e['name']:<16} {first[:100]}")
     for name, err in errors.items():
-        _err(f"plugin rule '{name}' failed to load and is not available: {err}")
+        _err(_plugin_message(name, err))
     return EXIT_OK
 
 
@@ -175,6 +230,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"{rec.path}")
     print(f"  experiment {rec.experiment}  run {rec.run_name}  seed {a.get('seed')}  "
           f"status {rec.status}  wall time {float(a.get('wall_time_s', 0)):.1f} s")
+    if a.get("rule_package") or a.get("threads"):
+        pkg = a.get("rule_package") or "no installed package"
+        print(f"  rule {rec.config.get('model', {}).get('rule', '?')} from {pkg} "
+              f"{a.get('rule_version', '')}".rstrip()
+              + f"  threads {a.get('threads', '?')}  device {a.get('device', '?')}")
     if a.get("reason"):
         print(f"  reason: {a['reason']}")
     for section in ("model", "train", "data"):
@@ -192,10 +252,16 @@ def cmd_figures(args: argparse.Namespace) -> int:
     """``neurocode figures RESULTS``: draw every figure the stored runs allow into ``--out`` and
     print their paths; exit 1 when there is nothing to draw."""
     from neurocode import api
+    from neurocode.config import ConfigError
 
+    if args.theory_units < MIN_THEORY_UNITS:
+        raise ConfigError(f"--theory-units must be >= {MIN_THEORY_UNITS} (the theory figure's "
+                          f"random k-of-N codes need k from 1 to N - 1), got "
+                          f"{args.theory_units}")
     if not Path(args.results).is_dir():
         _err(f"{args.results}: no such results folder (the --out folder of `neurocode run`)")
         return EXIT_FAILED
+    api.check_output_folder(args.out)
     paths = api.figures(args.results, args.out, theory=args.theory, fields=args.fields,
                         theory_units=args.theory_units)
     if not paths:
@@ -216,6 +282,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     verdicts: list = []
     try:
+        if Path(args.results).is_dir():
+            api.check_output_folder(args.out)
         html_path, md_path = api.report(args.results, args.out, figures_dir=args.figures,
                                         verdicts=verdicts)
     except ReportError as exc:
@@ -237,9 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("config", help="YAML experiment config, e.g. experiments/article_fc.yaml")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config entry by dotted key, e.g. train.iterations=2000")
-    r.add_argument("--out", default="results", help="output folder (default: results)")
+    r.add_argument("--out", default=None, help="output folder (default: results)")
     r.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     r.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    r.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch and BLAS threads of each run (default 1, whatever --workers: "
+                        "the count changes the numbers; it is recorded in each run file but "
+                        "not part of its name)")
     r.add_argument("--data-dir", default=None, help="folder holding the data set's IDX files")
     r.add_argument("--tensorboard", default=None, metavar="DIR",
                    help="also write TensorBoard scalars (accuracy, loss, AverageDensity) to DIR")
@@ -283,9 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=None, help="seed of the battery's draws "
                    "(default: the run's seed)")
     m.add_argument("--force", action="store_true", help="measure runs already measured again")
-    m.add_argument("--out", default="results", help="output folder for configs that are run")
+    m.add_argument("--out", default=None,
+                   help="output folder for configs that are run, and for --codes (default: "
+                        "results); an error with stored runs only")
     m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="config overrides, for configs that are run")
+                   help="config overrides, for configs that are run (an error with stored "
+                        "runs only)")
     m.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     m.add_argument("--data-dir", default=None, help="folder holding the data set's IDX files")
     m.set_defaults(func=cmd_measure)
@@ -328,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     from neurocode.store import StoreError
 
     args = build_parser().parse_args(argv)
+    if args.command in ("run", "measure"):
+        _warn_plugins(load=True)  # said first: a refused plugin changes what runs
     try:
         return args.func(args)
     except ConfigError as exc:
@@ -336,9 +413,43 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, StoreError) as exc:
         _err(str(exc))
         return EXIT_FAILED
+    except BrokenPipeError:  # stdout closed by its reader (| head): stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return EXIT_FAILED
+    except OSError as exc:  # a write that failed outside the store (a figure, a card)
+        from neurocode.store import describe_os_error
+
+        where = exc.filename or "a file"
+        _err(getattr(exc, "message", None)
+             or f"cannot write {where}: {describe_os_error(exc)}; finished results are kept")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         _err("interrupted")
         return EXIT_INTERRUPTED
+    finally:
+        if args.command not in ("run", "measure", "list"):
+            _warn_plugins(load=False)
+
+
+def _warn_plugins(load: bool) -> None:
+    """Say on stderr which plugins failed to load or were refused (``load``: discover them
+    now; otherwise only if the command did)."""
+    from neurocode import rules
+
+    if not load and not rules._DISCOVERED:
+        return
+    for name, why in rules.plugin_errors().items():
+        _err(_plugin_message(name, why))
+
+
+def _plugin_message(name: str, why: str) -> str:
+    if " (" in name:  # refused: the name is taken by the rule registered first
+        return f"plugin rule '{name}' refused; the rule registered first is used: {why}"
+    return f"plugin rule '{name}' failed to load and is not available: {why}"
 
 
 if __name__ == "__main__":

@@ -17,8 +17,11 @@ sweep::
 The keys under ``model`` and ``train`` are the rule's own hyper-parameters, declared once in
 the rule (``neurocode list`` and the rule's docstring show them), each in its section. The
 rest is declared in :data:`SCHEMA`. ``--set key=value`` overrides any entry by its dotted key
-(the value is parsed as YAML); ``seed`` becomes the rule's ``random_state``. A config that
-breaks a declaration raises :class:`ConfigError` naming the key, before any training.
+(the value is parsed as YAML); ``--set sweep={...}`` (or ``zip``) replaces the whole sweep
+(``--set sweep={}``: no sweep, one run); ``seed`` becomes the rule's ``random_state`` and
+is an int in ``[0, 2**32 - 1]``. A config that breaks a declaration raises
+:class:`ConfigError` naming the key, before any training; so does a config file that is not
+UTF-8 text or names a key twice in one mapping (YAML would keep the last silently).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ class ConfigError(ParamError):
     """A config is malformed: the message names the key and what is allowed."""
 
 
+#: the largest seed (numpy's legacy and scikit-learn's seeds are 32-bit)
+MAX_SEED = 2**32 - 1
+
 DATASETS = ("mnist", "fashion-mnist", "bars", "patches")
 PREPROCESS = ("none", "center", "standardize", "binarize")
 
@@ -49,7 +55,9 @@ PREPROCESS = ("none", "center", "standardize", "binarize")
 SCHEMA: dict[str, Param] = {
     "name": Param(str, None, doc="experiment name; run files go to OUT/<name>/"),
     "description": Param(str, "", doc="free text"),
-    "seed": Param(int, 0, low=0, doc="seed of the run: the rule's random_state and the data draws"),
+    "seed": Param(int, 0, low=0, high=MAX_SEED,
+                  doc="seed of the run: the rule's random_state and the data draws "
+                      "(0 to 2**32 - 1)"),
     "model.rule": Param(str, None, doc="registered rule name (`neurocode list`)"),
     "data.dataset": Param(str, "mnist", choices=DATASETS, doc="data set"),
     "data.data_dir": Param(str, None, nullable=True, doc="folder holding the IDX files"),
@@ -78,6 +86,32 @@ _Loader.add_implicit_resolver(
 )
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping of a YAML text names one key twice."""
+
+
+def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # '<<: *anchor' merges: explicit keys override merged ones
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: the constructor below says so
+            continue
+        if first is not None:
+            raise DuplicateKeyError(f"key {key!r} appears twice in one mapping: line {first} "
+                                    f"and line {line} (YAML would keep the last silently); "
+                                    f"keep one")
+        seen[key] = line
+    return loader.construct_mapping(node, deep=True)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
 def _yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
@@ -91,6 +125,8 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         key, raw = item.split("=", 1)
         try:
             out[key.strip()] = _yaml(raw)
+        except DuplicateKeyError as exc:
+            raise ConfigError(f"--set {key}: {exc}") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"--set {key}: value {raw!r} is not valid YAML ({exc})") from None
     return out
@@ -101,9 +137,22 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     :class:`ConfigError` when the file is missing, is not YAML or holds no mapping."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
+        raise ConfigError(f"config file {path} does not exist"
+                          + (" (it is a folder)" if path.is_dir() else ""))
     try:
-        data = _yaml(path.read_text())
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"config file {path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} "
+                          f"at line {line} (offset {exc.start}); save it as UTF-8") from None
+    try:
+        data = _yaml(text)
+    except DuplicateKeyError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -218,7 +267,18 @@ def resolve(raw: dict[str, Any], overrides: dict[str, Any] | None = None) -> lis
                               f"got {value!r}")
     flat = _flatten(raw)
     for key, value in (overrides or {}).items():
-        if key.startswith(SWEEP_KEY + "."):
+        if key in (SWEEP_KEY, ZIP_KEY):  # --set sweep={...}: the whole sweep replaced
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                raise ConfigError(f"--set {key}: expected a mapping of dotted keys to lists of "
+                                  f"values (e.g. {key}={{model.k: [1, 2]}}, or {key}={{}} for "
+                                  f"none), got {value!r}")
+            if key == SWEEP_KEY:
+                sweep = dict(value)
+            else:
+                zipped = dict(value)
+        elif key.startswith(SWEEP_KEY + "."):
             sweep[key[len(SWEEP_KEY) + 1:]] = value
         elif key.startswith(ZIP_KEY + "."):
             zipped[key[len(ZIP_KEY) + 1:]] = value
@@ -262,6 +322,10 @@ def _resolve_point(point: dict[str, Any], swept: set[str],
     for key in ("name", "model.rule"):
         if point.get(key) is None:
             raise ConfigError(f"config key '{key}' is required ({SCHEMA[key].doc})")
+    seed = point.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool) and not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"config key '{where('seed')}': {seed} is out of range: a seed is an "
+                          f"int from 0 to 2**32 - 1 = {MAX_SEED}")
     rule_name = _check(SCHEMA["model.rule"], where("model.rule"), point["model.rule"])
     cls, rule_keys = _rule_schema(rule_name)
     schema = {**SCHEMA, **rule_keys}

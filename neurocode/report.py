@@ -17,6 +17,12 @@ The verdicts come from :mod:`neurocode.claims` (computed from the runs by stated
 runs from :func:`neurocode.results.load_results`, the figures from
 :func:`neurocode.figures.draw_all` (or from a folder of figures drawn before). The output
 depends on the results only: running it twice on the same results gives the same files.
+
+Measures a run's battery refused to report (fault tolerance of a rule that ignores
+``unit_mask``, :func:`neurocode.metrics.battery.not_reported`) are listed with the reason.
+Every file is written atomically (a ``.partial`` renamed into place): a full disk or a
+read-only folder is a :class:`~neurocode.store.StorageError` naming the path and the cause,
+and leaves no truncated file.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ import base64
 import html
 import math
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +38,7 @@ from typing import Any
 
 from neurocode.claims import VERDICTS, Claim, Verdict, evaluate_all, verdict_counts
 from neurocode.results import RunResult, load_results
+from neurocode.store import StorageError, write_file_atomic
 
 __all__ = ["write_report", "ReportError", "SUMMARY_FIGURES", "BADGE_STYLE"]
 
@@ -455,6 +461,11 @@ def _build(results_dir: Any, runs: Sequence[RunResult],
                    "lack the runs the design needs, and says which."))
     b.append(_Heading(2, "Runs covered", "runs"))
     b.append(_runs_table(runs))
+    refused = _not_reported(runs)
+    if refused:
+        b.append(_Para("Measures not reported (missing from the figures and the verdicts), "
+                       "with why:"))
+        b.append(_Table(["run", "measure", "why"], refused))
     b.append(_Heading(2, "Claims ledger", "ledger"))
     rows = []
     for c, v in results:
@@ -502,6 +513,14 @@ def _build(results_dir: Any, runs: Sequence[RunResult],
     return title, b
 
 
+def _not_reported(runs: Sequence[RunResult]) -> list[list[str]]:
+    """``[run, measure, why]`` of each measure a run's battery refused to report."""
+    from neurocode.metrics.battery import not_reported
+
+    return [[f"{r.experiment}/{r.path.name}", m, why]
+            for r in runs for m, why in sorted(not_reported(r.battery).items())]
+
+
 def _needed_stems(available: set[str]) -> set[str]:
     from neurocode.claims import CLAIMS
 
@@ -537,6 +556,9 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
     ------
     ReportError
         When ``results_dir`` holds no complete run, or ``figures_dir`` is not a folder.
+    neurocode.store.StorageError
+        When a file cannot be written (no space left, a read-only folder): the message
+        names the path and the cause; no truncated file is left.
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
@@ -549,11 +571,17 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
                           f"{results_dir}`)")
     out = Path(out_dir)
     fig_out = out / "figures"
-    fig_out.mkdir(parents=True, exist_ok=True)
+    try:
+        fig_out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(exc.filename or fig_out, exc) from None
     if figures_dir is None:
         from neurocode.figures import draw_all
 
-        draw_all(results_dir, fig_out)
+        try:
+            draw_all(results_dir, fig_out)
+        except OSError as exc:  # a figure that cannot be written
+            raise StorageError(exc.filename or fig_out, exc) from None
     else:
         src = Path(figures_dir)
         if not src.is_dir():
@@ -562,15 +590,20 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
         for stem in sorted(_needed_stems({p.stem for p in src.glob("*.png")})):
             target = fig_out / f"{stem}.png"
             if (src / f"{stem}.png").resolve() != target.resolve():
-                shutil.copyfile(src / f"{stem}.png", target)
+                try:
+                    data = (src / f"{stem}.png").read_bytes()
+                except OSError as exc:
+                    raise ReportError(f"{src / f'{stem}.png'}: cannot read the figure: "
+                                      f"{exc.strerror or exc}") from None
+                write_file_atomic(target, data)
     figures = {p.stem for p in fig_out.glob("*.png")}
     results = evaluate_all(runs) if not verdicts else verdicts
     if verdicts is not None and not verdicts:
         verdicts.extend(results)
     title, blocks = _build(results_dir, runs, results, figures)
     html_path, md_path = out / "index.html", out / "report.md"
-    html_path.write_text(_render_html(blocks, title, fig_out), encoding="utf-8")
-    md_path.write_text(_render_md(blocks), encoding="utf-8")
+    write_file_atomic(html_path, _render_html(blocks, title, fig_out).encode("utf-8"))
+    write_file_atomic(md_path, _render_md(blocks).encode("utf-8"))
     return html_path, md_path
 
 

@@ -14,6 +14,10 @@ encode the test split in chunks and store (:func:`summary_metrics`):
 ``fit_seconds``, ``encode_ms_per_sample``
 
 plus the last value of every learning curve the rule recorded (``curves_``).
+
+A run whose rule raises (in ``fit``, ``encode``, ``decode`` or ``predict``), or whose codes
+are not of shape ``(n_samples, n_units)`` or hold NaN or infinite values, is a failed
+outcome with the reason (:class:`BadCodes` for the codes): it is never stored as complete.
 """
 
 from __future__ import annotations
@@ -28,6 +32,40 @@ import numpy as np
 
 from neurocode.config import RunSpec
 from neurocode.rules import CodingRule, TrainingFailed, get_rule
+
+
+class BadCodes(ValueError):
+    """A rule's ``encode`` returned codes of the wrong shape, or NaN or infinite values."""
+
+
+def check_codes(codes: Any, n_samples: int, rule: CodingRule) -> np.ndarray:
+    """``codes`` as an array, or :class:`BadCodes` naming the rule when they are not of shape
+    ``(n_samples, rule.n_units)`` or hold NaN or infinite values.
+
+    Examples
+    --------
+    >>> from neurocode import get_rule
+    >>> rule = get_rule("kofn", n_units=4, k=1, random_state=0).fit(np.eye(4))
+    >>> check_codes(np.full((2, 4), np.nan), 2, rule)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    neurocode.runner.BadCodes: rule 'kofn' encoded NaN or infinite values (8 of 8 code ...
+    """
+    arr = np.asarray(codes)
+    want = (n_samples, rule.n_units)
+    if arr.shape != want:
+        raise BadCodes(f"rule '{rule.name}' encoded {n_samples} stimuli as codes of shape "
+                       f"{arr.shape}, expected {want} (n_samples, n_units)")
+    if arr.dtype.kind not in "biuf":
+        raise BadCodes(f"rule '{rule.name}' encoded codes of dtype {arr.dtype}, expected "
+                       f"numbers")
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            raise BadCodes(f"rule '{rule.name}' encoded NaN or infinite values "
+                           f"({int(bad.sum())} of {arr.size} code entries); the run cannot be "
+                           f"stored as complete")
+    return arr
 
 
 @dataclass
@@ -50,7 +88,8 @@ def run_path(out_dir: str | Path, spec: RunSpec) -> Path:
 
 def summary_metrics(rule: CodingRule, X: np.ndarray, y: np.ndarray | None,
                     chunk: int = 1000) -> dict[str, float]:
-    """The metrics of the module docstring, computed chunk by chunk (codes are not kept)."""
+    """The metrics of the module docstring, computed chunk by chunk (codes are not kept);
+    :class:`BadCodes` when the rule's codes are of the wrong shape or not finite."""
     n_units = rule.n_units
     active_total = 0
     ever = np.zeros(n_units, dtype=bool)
@@ -60,7 +99,7 @@ def summary_metrics(rule: CodingRule, X: np.ndarray, y: np.ndarray | None,
     predict = rule.predict if rule.has_own_readout() else None
     for i in range(0, len(X), chunk):
         xb = X[i:i + chunk]
-        codes = rule.encode(xb)
+        codes = check_codes(rule.encode(xb), len(xb), rule)
         on = codes != 0
         active_total += int(on.sum())
         ever |= on.any(axis=0)
@@ -81,12 +120,17 @@ def summary_metrics(rule: CodingRule, X: np.ndarray, y: np.ndarray | None,
 
 def execute(spec: RunSpec, *, device: str = "cpu", progress: bool | None = None,
             on_eval: Callable[[int, dict], None] | None = None) -> RunOutcome:
-    """Fit and measure one run. A rule that fails (its own ``TrainingFailed`` or any exception
-    raised inside ``fit``) gives a failed outcome with the reason; it never raises."""
+    """Fit and measure one run. A rule that fails (its own ``TrainingFailed``, any exception
+    raised inside ``fit`` or while its codes are measured, codes of the wrong shape or not
+    finite) gives a failed outcome with the reason; it never raises for the rule's faults."""
     from neurocode.data.prepare import load_data
 
     data = load_data(spec.config["data"], seed=spec.config["seed"])
-    rule = get_rule(spec.get("model.rule"), **spec.rule_params)
+    name = spec.get("model.rule")
+    try:
+        rule = get_rule(name, **spec.rule_params)
+    except Exception as exc:  # noqa: BLE001 - a rule whose constructor raises fails its run
+        return RunOutcome(None, {}, {}, "failed", f"{type(exc).__name__} building {name}: {exc}")
     tags = type(rule).tags
     offered = {"validation_data": (data.X_test, data.y_test), "device": device,
                "progress": progress, "callback": on_eval}
@@ -102,9 +146,18 @@ def execute(spec: RunSpec, *, device: str = "cpu", progress: bool | None = None,
     fit_seconds = time.perf_counter() - t
     curves = getattr(rule, "curves_", {}) or {}
     final = _last(curves)
-    final.update(summary_metrics(rule, data.X_test, data.y_test))
+    try:
+        final.update(summary_metrics(rule, data.X_test, data.y_test))
+    except Exception as exc:  # noqa: BLE001 - the rule's codes fail its own run only
+        return RunOutcome(None, curves, final, "failed", _measure_failure(name, exc))
     final["fit_seconds"] = fit_seconds
     return RunOutcome(rule, curves, final)
+
+
+def _measure_failure(name: str, exc: BaseException) -> str:
+    if isinstance(exc, BadCodes):
+        return str(exc)
+    return f"{type(exc).__name__} while measuring the codes of {name}: {exc}"
 
 
 def vector_key(spec: RunSpec) -> str | None:
@@ -151,7 +204,12 @@ def execute_many(specs: list[RunSpec], *, device: str = "cpu",
             out.append(RunOutcome(None, curves, _last(curves), "failed", str(exc)))
             continue
         final = _last(curves)
-        final.update(summary_metrics(rule, data.X_test, data.y_test))
+        try:
+            final.update(summary_metrics(rule, data.X_test, data.y_test))
+        except Exception as exc:  # noqa: BLE001 - the rule's codes fail its own run only
+            out.append(RunOutcome(None, curves, final, "failed",
+                                  _measure_failure(specs[0].get("model.rule"), exc)))
+            continue
         final["fit_seconds"] = fit_seconds
         final["vectorised_over"] = float(len(specs))
         out.append(RunOutcome(rule, curves, final))

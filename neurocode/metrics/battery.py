@@ -34,6 +34,14 @@
 matches the rest); a battery stored before a measure existed gets it with
 :func:`missing_measures` (``neurocode measure`` adds them to the stored battery).
 
+The codes must be finite and of shape ``(n_stimuli, n_units)`` (a ``ValueError`` naming the
+rule otherwise: no battery is computed from NaN codes). Before ``fault``, the rule is checked
+to honour ``unit_mask`` (:func:`~neurocode.metrics.fault.mask_ignored`): a rule whose
+silenced units stay active gets no fault tolerance (it would read as perfect); ``fault`` is
+then listed in ``_meta.skipped`` and the reason kept as ``_meta.why_fault``
+(:func:`not_reported` reads them back), so figures and the report show it as missing, with
+the reason.
+
 Measures that need labels are skipped for unlabelled data; each measure's result is a dict
 of scalars and 1-D curves (see each function's docstring for its definition). The readout is
 trained once on intact codes of the training split and never retrained.
@@ -50,7 +58,7 @@ import numpy as np
 from neurocode.data.prepare import Dataset
 from neurocode.rules import CodingRule
 
-__all__ = ["run_battery", "encode_all", "missing_measures", "MEASURES"]
+__all__ = ["run_battery", "encode_all", "missing_measures", "not_reported", "MEASURES"]
 
 MEASURES = ("activity", "representation", "willshaw", "hopfield", "fault", "superposition",
             "unions", "overlap", "decoding", "parallel", "sync_async", "compute")
@@ -64,10 +72,33 @@ def missing_measures(battery: dict[str, Any]) -> list[str]:
     return [m for m in MEASURES if m not in battery and m not in skipped]
 
 
+def not_reported(battery: dict[str, Any]) -> dict[str, str]:
+    """The measures a stored battery refused to report, with why (``_meta.why_<measure>``),
+    e.g. ``{"fault": "rule 'x' ignores unit_mask: ..."}``.
+
+    Examples
+    --------
+    >>> not_reported({"_meta": {"skipped": "fault", "why_fault": "ignores unit_mask"}})
+    {'fault': 'ignores unit_mask'}
+    """
+    meta = battery.get("_meta", {})
+    return {k[len("why_"):]: str(v) for k, v in meta.items()
+            if k.startswith("why_") and str(v)}
+
+
 def encode_all(rule: CodingRule, X: np.ndarray, chunk: int = 1000) -> np.ndarray:
-    """Codes of every row of ``X`` as float32, encoded ``chunk`` stimuli at a time."""
-    return np.concatenate([rule.encode(X[i:i + chunk]).astype(np.float32)
-                           for i in range(0, len(X), chunk)])
+    """Codes of every row of ``X`` as float32, encoded ``chunk`` stimuli at a time; a
+    ``ValueError`` naming the rule when they are of the wrong shape or not finite."""
+    from neurocode.runner import check_codes
+
+    parts = []
+    for i in range(0, len(X), chunk):
+        xb = X[i:i + chunk]
+        parts.append(check_codes(rule.encode(xb), len(xb), rule).astype(np.float32))
+    codes = np.concatenate(parts)
+    if not np.isfinite(codes).all():  # finite values beyond float32's range
+        raise ValueError(f"rule '{rule.name}' encoded values too large for float32 codes")
+    return codes
 
 
 def _subsample(n: int, limit: int, rng: np.random.Generator) -> np.ndarray:
@@ -157,15 +188,24 @@ def run_battery(
         out["hopfield"] = {"capacity": float("nan"), "k_mean": k_mean, "n_units": float(n_units),
                            "not_measured": 1.0}
     timed("unions", lambda: interference.union_false_match(binary_te, random_state=random_state))
+    why: dict[str, str] = {}
+    if labelled and "fault" in wanted:  # a rule deaf to unit_mask would read as perfect
+        reason = fault.mask_ignored(rule, X_te, random_state=random_state)
+        if reason:
+            why["fault"] = reason
+            skipped.append("fault")
+            say(f"fault: not reported: {reason}")
     readout = None
-    needs_readout = {"fault", "superposition", "compute"}
+    needs_readout = {"fault", "superposition", "compute"} - set(why)
     if labelled and wanted & needs_readout:
         t = time.perf_counter()
         readout = fit_readout(rule, X_tr, y_tr, random_state=random_state, codes=codes_tr)
         seconds["readout"] = time.perf_counter() - t
-    if labelled:
+    if labelled and "fault" not in why:
         timed("fault", lambda: fault.fault_tolerance(
-            rule, readout, X_te, y_te, random_state=random_state, threshold=threshold))
+            rule, readout, X_te, y_te, random_state=random_state, threshold=threshold,
+            check_mask=False))
+    if labelled:
         if data.image_shape is not None:
             timed("superposition", lambda: interference.superposition(
                 rule, readout, X_te, y_te, random_state=random_state, threshold=threshold))
@@ -193,6 +233,7 @@ def run_battery(
         "labelled": float(labelled), "random_state": float(random_state),
         "readout": readout.kind if readout is not None else "none",
         "skipped": ",".join(m for m in skipped if m in wanted),
+        **{f"why_{k}": v for k, v in why.items()},
         **{f"seconds_{k}": v for k, v in seconds.items()},
     }
     return out

@@ -27,6 +27,11 @@ Random silencing draws one random permutation of the units per draw and silences
 fraction stays silenced at the larger ones), and at each ``f`` the silenced set is a uniformly
 random ``m(f)``-subset.
 
+**A rule must honour the mask.** A rule whose ``encode`` ignores ``unit_mask`` would look
+perfectly fault tolerant (AUC 1): :func:`mask_ignored` silences half of the units active on
+the stimuli and checks that they are 0, and :func:`fault_tolerance` refuses such a rule
+(``ValueError`` saying why; the battery records the reason instead of a number).
+
 **The readout is never retrained.** It is trained once on intact codes
 (:func:`neurocode.metrics.readout.fit_readout`: the rule's own classifier for supervised
 rules, a linear probe for the others) and reads every damaged code as it is.
@@ -53,6 +58,7 @@ __all__ = [
     "half_range_fraction",
     "kofn_survival",
     "kofn_survival_theory",
+    "mask_ignored",
     "memory_fault_tolerance",
     "n_silenced",
     "normalised_auc",
@@ -202,6 +208,64 @@ def _unit_ranking(codes: np.ndarray, threshold: float) -> np.ndarray:
     return np.lexsort((idx, -mean_mag, -freq))
 
 
+def mask_ignored(rule: CodingRule, X: Any, random_state: Any = 0,
+                 max_stimuli: int = 200) -> str:
+    """Why ``rule`` does not honour ``unit_mask`` on the stimuli ``X``, or ``""`` when it does.
+
+    Half of the units active on (up to ``max_stimuli`` of) the stimuli, drawn at random, are
+    silenced; the rule honours the mask when ``rule.encode(X, unit_mask=alive)`` has the
+    shape of the intact codes and is 0 on every silenced unit. A code with no active unit
+    gives nothing to check (``""``).
+
+    Parameters
+    ----------
+    rule : CodingRule
+        A fitted rule.
+    X : array (n_samples, n_features)
+        Stimuli it encodes.
+    random_state : int or Generator, default 0
+        Seed of the stimuli and units drawn.
+    max_stimuli : int, default 200
+        Stimuli encoded at most (twice: intact and silenced).
+
+    Returns
+    -------
+    str
+        The reason (which units stayed active), or ``""``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurocode import get_rule
+    >>> X = np.random.default_rng(0).random((50, 8))
+    >>> mask_ignored(get_rule("kofn", n_units=16, k=4, random_state=0).fit(X), X)
+    ''
+    """
+    X = _check_X(X, rule)
+    rng = np.random.default_rng(random_state)
+    if X.shape[0] > max_stimuli:
+        X = X[np.sort(rng.choice(X.shape[0], size=max_stimuli, replace=False))]
+    N = int(rule.n_units)
+    codes = np.asarray(rule.encode(X))
+    active = np.flatnonzero((codes != 0).any(axis=0)) if codes.ndim == 2 else np.arange(0)
+    if active.size == 0:
+        return ""
+    silenced = rng.choice(active, size=max(1, active.size // 2), replace=False)
+    alive = np.ones(N, dtype=bool)
+    alive[silenced] = False
+    masked = np.asarray(rule.encode(X, unit_mask=alive))
+    if masked.shape != codes.shape:
+        return (f"rule '{rule.name}' encodes with a unit_mask codes of shape {masked.shape}, "
+                f"without one {codes.shape}")
+    on = np.flatnonzero((masked[:, ~alive] != 0).any(axis=0))
+    if on.size == 0:
+        return ""
+    return (f"rule '{rule.name}' ignores unit_mask: {on.size} of the {silenced.size} units "
+            f"it was asked to silence stay active (a rule must silence them inside its "
+            f"encode; neurocode.testing.check_rule shows it), so its fault tolerance would "
+            f"be meaningless and is not reported")
+
+
 def fault_tolerance(
     rule: CodingRule,
     readout: Any,
@@ -213,6 +277,7 @@ def fault_tolerance(
     random_state: Any = 0,
     threshold: float = 0.0,
     max_stimuli: int | None = 500,
+    check_mask: bool = True,
 ) -> dict[str, float | np.ndarray]:
     """Readout accuracy against the fraction of units silenced, at random and most-active-first.
 
@@ -271,6 +336,10 @@ def fault_tolerance(
         At most this many stimuli are measured, drawn uniformly without replacement (the
         accuracy of 500 stimuli has a standard error of at most 0.022 per point; the random
         curve averages ``n_draws`` of them); ``None``: all.
+    check_mask : bool, default True
+        First check that the rule honours ``unit_mask`` (:func:`mask_ignored`, with its own
+        fixed seed, so the draws below do not change); a rule that ignores it is a
+        ``ValueError`` saying why.
 
     Returns
     -------
@@ -311,6 +380,10 @@ def fault_tolerance(
     t = _check_threshold(threshold)
     if max_stimuli is not None:
         max_stimuli = check_int(max_stimuli, "max_stimuli", 1)
+    if check_mask:
+        why = mask_ignored(rule, X, random_state=0)
+        if why:
+            raise ValueError(why)
     n_classes = len(np.unique(y))
     if n_classes < 2:
         raise ValueError(f"y holds a single class ({y[0]!r}): accuracy against chance needs "
