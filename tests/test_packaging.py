@@ -24,4 +24,25 @@ def test_every_package_folder_is_listed_in_pyproject():
             found.add(".".join([pkg, *init.parent.relative_to(base).parts]))
     # anything found and not listed would be left out of the wheel
     assert found - listed == set(), f"add to [tool.setuptools] packages: {sorted(found - listed)}"
-    assert listed - found == set(), f"listed but not a package folder: {sorted(listed - found)}"
+    data = {pkg for pkg, folder in dirs.items() if not (ROOT / folder / "__init__.py").exists()}
+    assert all((ROOT / dirs[pkg]).is_dir() for pkg in data)   # data folders (the experiments)
+    assert listed - found - data == set(), f"listed, not a folder: {sorted(listed - found - data)}"
+
+
+def test_the_wheel_ships_the_experiment_configs(tmp_path):
+    """A real wheel, built from this checkout, holds every bundled config."""
+    import subprocess
+    import sys
+    import zipfile
+
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                          "-q", "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    if out.returncode != 0:
+        import pytest
+
+        pytest.skip(f"cannot build a wheel here: {out.stderr.strip()[-300:]}")
+    wheel = next(tmp_path.glob("neurocode-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    want = {f"neurocode/experiments/{p.name}" for p in (ROOT / "experiments").glob("*.yaml")}
+    assert want and want <= names, sorted(want - names)
+    assert "neurocode/models/relu_l1/__init__.py" in names and "neurocode/py.typed" in names
