@@ -468,6 +468,8 @@ def store_codes(path: str | Path, out: str | Path = "results", *, name: str | No
     say(f"{src}: {len(cs.codes_train)} training and {len(cs.codes_test)} test stimuli x "
         f"{cs.n_units} units" + ("" if cs.labels_test is not None else ", no labels (the "
                                  "measures that need labels are skipped)"))
+    for note in getattr(cs, "notes", ()):   # what reading spikes dropped or assumed
+        say(f"{src}: {note}")
     rule = GivenCodes(random_state=seed).fit(cs.codes_train)
     t0 = time.perf_counter()
     battery = run_battery(rule, dataset_from_codes(cs), threshold=threshold,
@@ -497,11 +499,35 @@ def figures(results_dir: str | Path, out: str | Path = "figures", *, theory: boo
     from neurocode.figures import draw_all
     from neurocode.store import StorageError
 
+    if theory:
+        _store_theory_curves(results_dir, theory_units)
     try:
         return list(draw_all(results_dir, out, theory=theory, fields=fields,
                              theory_units=theory_units))
     except OSError as exc:
         raise StorageError(exc.filename or out, exc) from None
+
+
+def _store_theory_curves(results_dir: str | Path, n_units: int) -> None:
+    """Make the theory figure's data a stored result (``<results>/theory/...npz``) when it is
+    not there yet, so the figure only reads; a folder that cannot take it (read-only, full)
+    is said once, and the figure computes the curves in memory instead."""
+    from neurocode.metrics.theory_codes import (
+        TheoryCurvesWriteError,
+        save_theory_curves,
+        theory_curves,
+        theory_curves_path,
+    )
+
+    path = theory_curves_path(results_dir, n_units)
+    if path.exists() or not Path(results_dir).is_dir():
+        return
+    curves = theory_curves(n_units)   # a bad n_units is a TheoryCurvesError (ValueError)
+    try:
+        save_theory_curves(curves, path)
+    except TheoryCurvesWriteError as exc:
+        print(f"warning: the theory curves are not stored ({exc}); drawn from memory",
+              file=sys.stderr)
 
 
 def report(results_dir: str | Path, out: str | Path = "report", *,

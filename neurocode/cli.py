@@ -337,12 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--codes", action="append", default=[], metavar="FILE",
                    help="measure codes given as a file instead (.npz with 'codes' and "
                         "'labels', or codes_train/labels_train/codes_test/labels_test; .npy; "
-                        ".h5): stored as a run under --out with its card beside it")
+                        ".h5; .nwb: spikes of its Units table counted per trial): stored as a "
+                        "run under --out with its card beside it")
     m.add_argument("--codes-key", default=None, metavar="NAME",
-                   help="the array or HDF5 dataset holding the codes (default 'codes')")
+                   help="the array or HDF5 dataset holding the codes (default 'codes'); "
+                        "for .nwb the intervals table (default 'trials')")
     m.add_argument("--labels-key", default=None, metavar="NAME",
                    help="the array or HDF5 dataset holding the labels (default 'labels' if "
-                        "present)")
+                        "present); for .nwb a column of that table")
     m.add_argument("--test-fraction", type=float, default=0.25,
                    help="share of one split's stimuli measured; the rest train the readout "
                         "(default 0.25)")

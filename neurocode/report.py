@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from neurocode.claims import VERDICTS, Claim, Verdict, evaluate_all, verdict_counts
+from neurocode.figures.style import OKABE_ITO
 from neurocode.results import RunResult, load_results
 from neurocode.store import StorageError, write_file_atomic
 
@@ -53,9 +54,9 @@ SUMMARY_FIGURES = ("summary_properties", "summary_table", "theory_codes")
 #: Verdict badge colours from the Okabe-Ito palette (distinct under the common colour-vision
 #: deficiencies), each with its own symbol so colour is never the only cue.
 BADGE_STYLE = {
-    "supported": ("#0072B2", "#ffffff", "\u2713"),       # blue, check mark
-    "partly": ("#F0E442", "#000000", "\u25d0"),          # yellow, half circle
-    "not supported": ("#D55E00", "#000000", "\u2717"),   # vermillion, ballot x
+    "supported": (OKABE_ITO[0], "#ffffff", "\u2713"),       # blue, check mark
+    "partly": (OKABE_ITO[6], "#000000", "\u25d0"),          # yellow, half circle
+    "not supported": (OKABE_ITO[3], "#000000", "\u2717"),   # vermillion, ballot x
     "not tested": ("#ffffff", "#444444", "?"),            # white, dashed border
 }
 

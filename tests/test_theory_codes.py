@@ -208,3 +208,37 @@ def test_code_widths_and_k_grid():
     assert code_widths(1024)["sparse"] == max(2, round(2 * math.log2(1024)))
     ks = theory_k_values(1024)
     assert ks[0] == 1 and ks[-1] == 511 and ks == sorted(set(ks))
+
+
+def test_the_figures_command_stores_the_curves_once_and_then_only_reads(tmp_path, capsys):
+    from neurocode.api import _store_theory_curves
+
+    results = tmp_path / "results"
+    results.mkdir()
+    _store_theory_curves(results, 64)
+    path = theory_codes.theory_curves_path(results, 64)
+    stored = theory_codes.load_theory_curves(path)
+    fresh = theory_codes.theory_curves(64)   # the same seed (0): the same numbers
+    for key, v in fresh["capacity"].items():
+        assert np.array_equal(stored["capacity"][key], v), key
+    for name, c in fresh["codes"].items():
+        for key, v in c.items():
+            assert np.array_equal(stored["codes"][name][key], v), (name, key)
+    before = path.stat().st_mtime_ns
+    _store_theory_curves(results, 64)          # there already: not computed or written again
+    assert path.stat().st_mtime_ns == before
+    with pytest.raises(ValueError):
+        _store_theory_curves(results, 2)       # too few units for the figure
+
+
+def test_a_results_folder_that_cannot_take_the_curves_is_said_once(tmp_path, monkeypatch,
+                                                                  capsys):
+    from neurocode.api import _store_theory_curves
+
+    def full(*args, **kwargs):
+        raise theory_codes.TheoryCurvesWriteError("x.npz", OSError(errno.ENOSPC, "No space left on device"))
+
+    monkeypatch.setattr(theory_codes, "save_theory_curves", full)
+    _store_theory_curves(tmp_path, 64)
+    assert "no space left" in capsys.readouterr().err
+    assert not theory_codes.theory_curves_path(tmp_path, 64).exists()
