@@ -16,6 +16,7 @@ import numpy as np
 
 from neurocode.params import Param
 from neurocode.rules import CodingRule
+from neurocode.watch import after_pass
 
 __all__ = ["Foldiak", "settle"]
 
@@ -135,7 +136,8 @@ class Foldiak(CodingRule):
     description = ("Földiák 1990: binary units, Hebbian feed-forward + anti-Hebbian "
                    "lateral inhibition")
     # a silenced unit's y* is held at 0 while the others settle without its inhibition
-    tags = replace(CodingRule.tags, code_kind="binary", silencing="resettles", sparsity_param="p")
+    tags = replace(CodingRule.tags, code_kind="binary", silencing="resettles", sparsity_param="p",
+                   fit_options=("callback",))
     params = {
         "n_units": Param(int, 16, low=1, high=65536, doc="number of output units"),
         "p": Param(float, 0.125, low=0.0, high=1.0,
@@ -201,12 +203,13 @@ class Foldiak(CodingRule):
         self.n_seen_ = int(self.n_seen_) + len(order)
         self.n_unsettled_ = int(self.n_unsettled_) + unsettled
 
-    def _fit(self, X: np.ndarray, y: Any = None) -> None:
+    def _fit(self, X: np.ndarray, y: Any = None, callback: Any = None) -> None:
         rng = self._rng()
         self._init_state(X.shape[1], rng)
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
             order = rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
             self._learn(X.astype(np.float64, copy=False), order)
+            after_pass(self, X, callback, epoch + 1)   # the watched code (neurocode.watch)
 
     def partial_fit(self, X: Any, y: Any = None) -> Foldiak:
         """Learn from the stimuli ``X`` one at a time, in the given order (one pass).

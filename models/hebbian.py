@@ -70,6 +70,7 @@ import numpy as np
 
 from neurocode.params import Param, ParamError
 from neurocode.rules import CodingRule, TrainingFailed
+from neurocode.watch import after_pass
 
 __all__ = ["Oja", "Sanger", "oja_update", "sanger_update", "learning_rate"]
 
@@ -121,7 +122,7 @@ class _Hebbian(CodingRule):
     """The shared training loop of :class:`Oja` and :class:`Sanger` (see the module docstring)."""
 
     # feed-forward: a silenced unit's output is 0 and nothing else changes
-    tags = replace(CodingRule.tags, code_kind="rate", silencing="dropped")
+    tags = replace(CodingRule.tags, code_kind="rate", silencing="dropped", fit_options=("callback",))
     params: ClassVar[dict[str, Param]] = {
         "n_units": Param(int, 1, low=1, high=100_000, doc="number of linear units (at most n_features)"),
         "center": Param(bool, True, doc="centre internally: subtract the (running) training mean, "
@@ -176,15 +177,16 @@ class _Hebbian(CodingRule):
         self.n_steps_ = step
         self.components_ = W
 
-    def _fit(self, X: np.ndarray, y: np.ndarray | None = None) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray | None = None, callback: Any = None) -> None:
         X = _as_float(X)
         rng = self._rng()
         self._start(X, rng)
         if self.center:
             self.mean_ = X.mean(axis=0, dtype=np.float64)
         self.n_samples_seen_ = len(X)
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
             self._pass(X, rng.permutation(len(X)))
+            after_pass(self, X, callback, epoch + 1)   # the watched code (neurocode.watch)
 
     def partial_fit(self, X: Any, y: Any = None) -> _Hebbian:
         """One pass over ``X`` in the order given, continuing the learning-rate schedule.

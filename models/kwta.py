@@ -24,6 +24,7 @@ import numpy as np
 
 from neurocode.params import Param, ParamError
 from neurocode.rules import CodingRule
+from neurocode.watch import after_pass
 
 __all__ = ["KWTA", "k_winners"]
 
@@ -108,7 +109,7 @@ class KWTA(CodingRule):
     description = "k-winners-take-all: competitive Hebbian learning, exactly k active units"
     # the k winners are chosen among the alive units: min(k, n_alive) fire
     tags = replace(CodingRule.tags, code_kind="binary", silencing="recompetes", sparsity_param="k",
-                   legend_params=("k",))
+                   legend_params=("k",), fit_options=("callback",))
     params = {
         "n_units": Param(int, 64, low=1, high=1_000_000, doc="number of units"),
         "k": Param(int, 4, low=1, high=1_000_000,
@@ -169,7 +170,7 @@ class KWTA(CodingRule):
         self.wins_ += codes.sum(axis=0).astype(np.int64)
         self.n_steps_ = int(self.n_steps_) + 1
 
-    def _fit(self, X: np.ndarray, y: Any = None) -> None:
+    def _fit(self, X: np.ndarray, y: Any = None, callback: Any = None) -> None:
         X = X.astype(np.float64, copy=False)
         rng = self._rng()
         self._init_weights(X, rng)
@@ -177,12 +178,13 @@ class KWTA(CodingRule):
         per_epoch = -(-len(X) // bs)
         total = per_epoch * self.epochs
         step = 0
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
             order = rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
             for start in range(0, len(X), bs):
                 lr = self.lr if self.lr_schedule == "constant" else self.lr * (1.0 - step / total)
                 self._learn_batch(X[order[start:start + bs]], lr, rng)
                 step += 1
+            after_pass(self, X, callback, epoch + 1)   # the watched code (neurocode.watch)
 
     def partial_fit(self, X: Any, y: Any = None) -> KWTA:
         """One pass over ``X`` in the given order, in mini-batches, at the constant rate ``lr``.

@@ -19,6 +19,7 @@ import torch
 
 from neurocode.params import Param, ParamError
 from neurocode.rules import CodingRule
+from neurocode.watch import after_pass
 
 __all__ = ["LCA", "lca_objective", "lca_solve", "lca_step", "threshold"]
 
@@ -197,7 +198,7 @@ class LCA(CodingRule):
                    "lateral inhibition")
     # a silenced unit's u is clamped to 0: it inhibits nobody, the others settle without it
     tags = replace(CodingRule.tags, code_kind="rate", silencing="resettles", sparsity_param="lam",
-                   legend_params=("lam",))
+                   legend_params=("lam",), fit_options=("callback",))
     params = {
         "n_units": Param(int, 128, low=1, high=1_000_000, doc="number of units (dictionary atoms)"),
         "lam": Param(float, 0.1, low=0.0, high=1e6,
@@ -299,7 +300,8 @@ class LCA(CodingRule):
         return total / len(order)
 
     # -- the contract -------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, y: np.ndarray | None, dictionary: Any = None) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray | None, dictionary: Any = None,
+             callback: Any = None) -> None:
         if dictionary is not None:
             phi = self._check_dictionary(dictionary)
             self.dictionary_ = phi
@@ -310,8 +312,9 @@ class LCA(CodingRule):
         rng = self._rng()
         self._init_dictionary(X.shape[1], rng)
         curve = []
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
             curve.append(self._learn(X, rng.permutation(len(X))))
+            after_pass(self, X, callback, epoch + 1)   # the watched code (neurocode.watch)
         self.objective_curve_ = np.asarray(curve, dtype=np.float64)
 
     def partial_fit(self, X: Any, y: Any = None) -> LCA:

@@ -19,6 +19,7 @@ import numpy as np
 
 from neurocode.params import Param, ParamError
 from neurocode.rules import CodingRule
+from neurocode.watch import after_pass
 
 __all__ = ["SAILnet", "spike_counts"]
 
@@ -167,7 +168,7 @@ class SAILnet(CodingRule):
     # a silenced unit never spikes inside the dynamics: it inhibits nobody, the others respond
     # as in the network without it
     tags = replace(CodingRule.tags, code_kind="spike-count", silencing="resettles",
-                   sparsity_param="p")
+                   sparsity_param="p", fit_options=("callback",))
     params = {
         "n_units": Param(int, 256, low=1, high=65536, doc="number of spiking units"),
         "p": Param(float, 0.05, low=1e-6, high=1000.0,
@@ -267,12 +268,13 @@ class SAILnet(CodingRule):
         for start in range(0, len(order), bs):
             self._learn_batch(np.asarray(X[order[start:start + bs]], dtype=np.float64))
 
-    def _fit(self, X: np.ndarray, y: Any = None) -> None:
+    def _fit(self, X: np.ndarray, y: Any = None, callback: Any = None) -> None:
         rng = self._rng()
         self._init_state(X.shape[1], rng)
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
             order = rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
             self._learn(X, order)
+            after_pass(self, X, callback, epoch + 1)   # the watched code (neurocode.watch)
 
     def partial_fit(self, X: Any, y: Any = None) -> SAILnet:
         """Learn from the stimuli ``X`` in the given order, ``batch_size`` at a time (the last

@@ -297,11 +297,12 @@ def measure(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int =
 def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int = 10_000,
                   seed: int | None = None, force: bool = False, data_dir: str | None = None,
                   quiet_skips: bool = False, steps: bool = True, say: Say = _print,
-                  err: Say = _stderr) -> int:
+                  err: Say = _stderr, progress: bool | None = None) -> int:
     """Run the battery in this process on each complete run file that has none, or lacks
     measures added since (every one with ``force``); the number of files that could not be
     measured. Raises KeyboardInterrupt (after saying so) when interrupted: the file being
-    measured is unchanged.
+    measured is unchanged. ``progress``: a progress bar over the files, with the measure
+    running beside it (None: on a terminal only, as the sweep's).
 
     The battery runs with :data:`neurocode.sweep.DEFAULT_THREADS` torch and BLAS threads, in
     this process as in a pool's (recorded as ``_meta.threads``). A file that cannot be
@@ -309,6 +310,8 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
     cause and left as it was; the other runs of its folder are not measured (they would
     fail alike: one line says how many), those of other folders are.
     """
+    from tqdm.auto import tqdm
+
     from neurocode.data.prepare import load_data
     from neurocode.metrics.battery import missing_measures, run_battery
     from neurocode.rules import load_rule
@@ -324,7 +327,16 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
 
     failed = 0
     unwritable: dict[Path, list] = {}  # folder -> [cause, runs left unmeasured]
-    for path in paths:
+    disable = (not progress) if progress is not None else not sys.stderr.isatty()
+    bar = tqdm(list(paths), desc="measure", unit="run", disable=disable, dynamic_ncols=True,
+               leave=False)
+
+    def on_measure(m: str) -> None:
+        bar.set_postfix_str(m.split(":")[0][:40], refresh=True)
+        if steps:
+            say(f"  {m}")
+
+    for path in bar:
         path = Path(path)
         if path.parent in unwritable:
             unwritable[path.parent][1] += 1
@@ -384,7 +396,7 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
             with run_threads(None) as n_threads:
                 results = run_battery(rule, data, threshold=th, max_stimuli=limit,
                                       random_state=draw,
-                                      progress=(lambda m: say(f"  {m}")) if steps else None,
+                                      progress=on_measure,
                                       measures=only)
             results["_meta"]["threads"] = float(n_threads)
         except KeyboardInterrupt:

@@ -364,16 +364,14 @@ def run_task(specs: list[RunSpec], out_dir: str | Path, *, device: str = "cpu",
 
 
 def _tensorboard_callback(writer: Any) -> Callable[[int, dict], None] | None:
+    """Every number a rule reports while it learns, as TensorBoard scalars and histograms
+    (:func:`neurocode.watch.tensorboard_logger`: the ReLU+L1 rules' evaluation rows under
+    the article's names, every other rule's watched code after each pass)."""
     if writer is None:
         return None
+    from neurocode.watch import tensorboard_logger
 
-    def on_eval(step: int, row: dict) -> None:
-        writer.add_scalar("accuracy", row["accuracy"], step)
-        writer.add_scalar("loss", row["loss"], step)
-        writer.add_scalar("AverageDensity", row["avr_train"], step)
-        writer.add_scalar("AverageDensity_test", row["avr"], step)
-
-    return on_eval
+    return tensorboard_logger(writer)
 
 
 # -- the sweep --------------------------------------------------------------------------------

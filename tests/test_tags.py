@@ -30,6 +30,7 @@ from neurocode.testing import (
 from conftest import registered_fixture
 
 FIT_ALL = ("validation_data", "device", "progress", "callback")
+WATCH = ("callback",)   # the watched code after each pass (neurocode.watch)
 
 #: Every built-in rule's tags, as declared in models/. Changing a declaration means changing
 #: this table: the measures, the runner and the figures read these.
@@ -42,21 +43,23 @@ BUILT_IN = {
                             silencing="dropped", fit_options=FIT_ALL, sparsity_param="l1",
                             legend_params=("decoder", "l1")),
     "lca": dict(code_kind="rate", silencing="resettles", sparsity_param="lam",
-                legend_params=("lam",)),
+                legend_params=("lam",), fit_options=WATCH),
     "kwta": dict(code_kind="binary", silencing="recompetes", sparsity_param="k",
-                 legend_params=("k",)),
+                 legend_params=("k",), fit_options=WATCH),
     "kofn": dict(code_kind="binary", silencing="recompetes", silencing_param="silenced",
                  sparsity_param="k", legend_params=("preset", "k")),
-    "foldiak": dict(code_kind="binary", silencing="resettles", sparsity_param="p"),
-    "oja": dict(code_kind="rate", silencing="dropped"),
-    "sanger": dict(code_kind="rate", silencing="dropped"),
+    "foldiak": dict(code_kind="binary", silencing="resettles", sparsity_param="p",
+                    fit_options=WATCH),
+    "oja": dict(code_kind="rate", silencing="dropped", fit_options=WATCH),
+    "sanger": dict(code_kind="rate", silencing="dropped", fit_options=WATCH),
     "willshaw": dict(code_kind="binary", input_domain="binary", silencing="resettles"),
     "hopfield": dict(code_kind="binary", input_domain="binary", silencing="resettles",
                      update_modes=("sync", "async")),
     "diehl-cook": dict(code_kind="spike-count", uses_labels=True, own_readout=True,
                        input_domain="nonnegative", silencing="resettles",
                        fit_options=("progress",)),
-    "sailnet": dict(code_kind="spike-count", silencing="resettles", sparsity_param="p"),
+    "sailnet": dict(code_kind="spike-count", silencing="resettles", sparsity_param="p",
+                    fit_options=WATCH),
     "local-class": dict(code_kind="binary", uses_labels=True, own_readout=True,
                         silencing="dropped", silencing_param="silenced"),
 }
