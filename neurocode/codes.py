@@ -166,17 +166,21 @@ def code_card(battery: dict[str, dict[str, Any]], *, name: str = "",
 
 
 def write_card(card: dict[str, Any], stem: str | Path) -> tuple[Path, Path]:
-    """``<stem>.card.json`` and ``<stem>.card.csv`` (one header row, one value row)."""
+    """``<stem>.card.json`` and ``<stem>.card.csv`` (one header row, one value row), each
+    written atomically (:func:`neurocode.store.write_file_atomic`: a full disk leaves no
+    half-written card and raises an ``OSError`` naming the file)."""
+    import io
+
+    from neurocode.store import write_file_atomic
+
     stem = Path(stem)
     js = stem.with_name(stem.name + ".card.json")
     cv = stem.with_name(stem.name + ".card.csv")
-    tmp = js.with_name(js.name + ".partial")
-    tmp.write_text(json.dumps(card, indent=2, sort_keys=False, default=str) + "\n")
-    tmp.replace(js)
-    tmp = cv.with_name(cv.name + ".partial")
-    with tmp.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(list(card))
-        w.writerow(["" if v is None else v for v in card.values()])
-    tmp.replace(cv)
+    write_file_atomic(js, (json.dumps(card, indent=2, sort_keys=False, default=str)
+                           + "\n").encode("utf-8"))
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(list(card))
+    w.writerow(["" if v is None else v for v in card.values()])
+    write_file_atomic(cv, buf.getvalue().encode("utf-8"))
     return js, cv

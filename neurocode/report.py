@@ -462,6 +462,15 @@ def _build(results_dir: Any, runs: Sequence[RunResult],
                    "lack the runs the design needs, and says which."))
     b.append(_Heading(2, "Runs covered", "runs"))
     b.append(_runs_table(runs))
+    cards = _code_cards(runs)
+    if cards is not None:
+        b.append(_Heading(2, "Your codes: their cards", "cards"))
+        b.append(_Para("Each code measured from a file or an array (rule given-codes), in "
+                       "both communities' words, each property beside the closed form for a "
+                       "random k-of-N code of the same N and k where one exists (in "
+                       "brackets). The same record is in the run's .card.json and .card.csv; "
+                       "the sum-up figures below place these codes among the built-in rules."))
+        b.append(cards)
     refused = _not_reported(runs)
     if refused:
         b.append(_Para("Measures not reported (missing from the figures and the verdicts), "
@@ -512,6 +521,42 @@ def _build(results_dir: Any, runs: Sequence[RunResult],
                        "per configuration."))
         b += [_Figure(s, _caption(s)) for s in fields]
     return title, b
+
+
+#: (column, card field, card field of the random k-of-N null or None)
+_CARD_COLUMNS = (("N", "n_units", None), ("activity ratio", "activity_ratio", None),
+                 ("L0 (AVR)", "avr", None),
+                 ("Treves-Rolls", "treves_rolls", "treves_rolls_random_kofn"),
+                 ("dead units", "dead_fraction", None),
+                 ("dense units", "dense_feature_fraction", None),
+                 ("Willshaw capacity", "willshaw_capacity", "willshaw_capacity_theory"),
+                 ("fault AUC", "fault_auc", None),
+                 ("class overlap", "interference_overlap", "interference_overlap_random"),
+                 ("readout accuracy", "readout_accuracy", None),
+                 ("detector support", "detector_support", None))
+
+
+def _code_cards(runs: Sequence[RunResult]) -> _Table | None:
+    """The code card (:func:`neurocode.codes.code_card`) of every measured user code, one
+    row each, or None when the results hold none."""
+    from neurocode.codes import GivenCodes, code_card
+
+    rows = []
+    for r in runs:
+        if r.rule != GivenCodes.name or not r.measured:
+            continue
+        card = code_card(r.battery, name=r.experiment)
+        row: list[Any] = [r.experiment]
+        for _, field, null in _CARD_COLUMNS:
+            v = card.get(field)
+            cell = "\u2013" if v is None else _fmt(v)
+            if null is not None and card.get(null) is not None and v is not None:
+                cell = f"{cell} ({_fmt(card[null])})"
+            row.append(cell)
+        rows.append(row)
+    if not rows:
+        return None
+    return _Table(["code", *(c for c, _, _ in _CARD_COLUMNS)], rows)
 
 
 def _not_reported(runs: Sequence[RunResult]) -> list[list[str]]:
