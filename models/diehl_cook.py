@@ -19,7 +19,14 @@ import numpy as np
 
 from neurocode.params import Param, ParamError
 from neurocode.rules import CodingRule, NotFittedError
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol, timestep
+from neurocode.spiking.diehl_cook import (
+    INTEGRATORS,
+    REFRACTORINESS,
+    DiehlCookModel,
+    Protocol,
+    delay_steps,
+    timestep,
+)
 
 __all__ = ["DiehlCook"]
 
@@ -29,6 +36,9 @@ ENGINES = ("numba", "brian2")
 _FROZEN_SALT = 0x5EED
 #: samples per call into the numba training loop (progress and curves in between)
 _TRAIN_CHUNK = 1000
+#: salt of the seed of the input delays (drawn apart from the weights and the trains, so that
+#: a run with delays sees the same input trains as one without)
+_DELAY_SALT = 0xDE1A7
 
 
 class DiehlCook(CodingRule):
@@ -68,9 +78,10 @@ class DiehlCook(CodingRule):
     as a Poisson train of ``255 x_i / 8 * intensity`` Hz (intensity 2: at most 63.75 Hz) for
     ``t_present`` ms, then rests ``t_rest`` ms; if the excitatory layer fired fewer than
     ``min_spikes`` spikes, repeat with ``intensity + 1`` (at most ``max_retries`` times).
-    Forward-Euler steps of ``dt``, in Brian2's schedule (state update, thresholds, synapses,
-    resets). ``fit`` learns from the rows of ``X`` in order (``epochs`` passes), state carried
-    from sample to sample; then, with weights and thresholds frozen, each neuron takes the class
+    Steps of ``dt`` in Brian2's schedule (state update, thresholds, synapses, resets);
+    ``integrator`` (below) says how a step integrates. ``fit`` learns from the rows of ``X`` in
+    order (``epochs`` passes), state carried from sample to sample; then, with weights and
+    thresholds frozen, each neuron takes the class
     it responded to most (mean spike count per class over the first ``n_label`` training
     samples; a neuron that never fires stays unassigned).
 
@@ -90,26 +101,58 @@ class DiehlCook(CodingRule):
     inhibitory partner (which then never fires) nor learn; the survivors compete without them.
     The readout is not re-fitted: a silenced neuron counts as silent in its class's mean.
 
-    **Engines.** ``engine="numba"`` (default): sequential over samples while learning (~0.4 ms a
-    sample for ``n_e = 100``), parallel over samples (``n_jobs`` threads) with frozen weights
+    **Engines.** ``engine="numba"`` (default): sequential over samples while learning (~1 ms a
+    sample for ``n_e = 100``, 12 ms for 1,600), parallel over samples (``n_jobs`` threads) with
+    frozen weights
     (~0.2 ms a sample and thread). ``engine="brian2"``: the same model as Brian2 equations with
     units, one ``Network.run`` per presentation, ``brian2_target`` "numpy" or "cython" (first
     cython compile about 40 s, cached under ``brian2_cache_dir``); 150-400 times slower, it is
-    the reference the numba engine is tested against. Both integrate with forward Euler in
-    Brian2's schedule (state update, thresholds, presynaptic then postsynaptic synaptic
-    pathways, resets), STDP traces are exact exponentials of the time since the last spike in
-    both (event-driven), and both draw the same input trains from the same seeds, so the
-    engines differ only in floating-point rounding (Brian2 computes in volts and seconds, numba
-    in mV and ms): spike counts were identical on every sample tested, and weights agree to
-    1e-16 after an STDP presentation.
+    the reference the numba engine is tested against. Both step in Brian2's schedule (state
+    update, thresholds, presynaptic then postsynaptic synaptic pathways, resets) with the same
+    update (Brian2's ``method`` and the equations of
+    :mod:`neurocode.spiking.brian2_engine`), STDP traces are exact exponentials of the time
+    since the last spike in both (event-driven), and both draw the same input trains from the
+    same seeds, so the engines differ only in floating-point rounding (Brian2 computes in
+    volts and seconds, numba in mV and ms): spike counts are identical on every sample tested,
+    with every option, and weights agree to 1e-12 after an STDP presentation.
 
-    **Differences from the original code** (Brian 1): no random synaptic delays (the original
-    gives input synapses delays of 0-10 ms, with Brian 1's delayed-STDP bookkeeping); Brian 1
-    holds ``v`` for ``int(5 ms / dt) + 1 = 11`` steps after a spike, Brian2 (and here) 10;
-    test stimuli start from exact rest instead of 150 ms of rest; at most ``max_retries``
-    intensity retries (the original has no cap). With these, 100 neurons reach 74.0 % MNIST
-    test accuracy after one pass over the 60,000 training images and 81.6 % after three (the
-    paper: 82.9 %; ``experiments/diehl_cook_mnist.yaml``, two and four minutes).
+    **Integration** (``integrator``). ``"exponential"`` (default): the conductances decay
+    exactly and ``v`` takes the exact solution of its linear equation over the step, for the
+    conductances' exact mean over the step; ``v`` then moves monotonically towards a weighted
+    mean of the rest and reversal potentials and no step can overshoot. ``"euler"``: forward
+    Euler, what the original (Brian 1 picks Euler for non-linear equations) and this rule
+    before did: it overshoots when ``dt (1 + ge + gi) / 100 ms > 1`` and diverges above 2, i.e.
+    once 24 inhibitory neurons fire in one 0.5 ms step (``gi > 399``). Networks of 400 and
+    more neurons get there during learning, when a common input makes dozens of neurons fire
+    together: each Euler step then throws ``v`` past -100 mV and back above threshold, every
+    neuron fires and inhibits the others harder, and the activity runs away (tens of thousands
+    of spikes per sample; at 1,600 neurons from the 112th training image on).
+    ``"exponential_euler"``: Brian2's method as is, the conductances held at their
+    start-of-step values: stable too, but at ``dt = 0.5`` ms it overstates the excitation
+    (``ge`` decays by 40 % within a step) and fires about 1.5 times the spikes of the
+    continuous-time model, against 1.2 times for ``"exponential"`` and 1.1 for ``"euler"``
+    (frozen 100-neuron network, 40 digits, reference at ``dt = 0.01`` ms).
+
+    **Brian 1's behaviours, as options.** ``refractoriness="brian1"``: what Brian 1 did with
+    the original script (``hold``, the default, is Brian2's ``(unless refractory)``): the
+    excitatory ``v`` is not held after a spike (a string reset gets no clamp in Brian 1), only
+    spiking is blocked for 10 steps; the inhibitory ``v`` is clamped at reset for
+    ``int(2 ms / dt) + 1 = 5`` steps instead of 4. ``delay_max=10``: input synapses get random
+    fixed delays ``U(0, delay_max)`` ms in whole steps (Brian 1's ``int(d / dt)``: 0 to 19
+    steps), drawn at ``fit`` (``delays_``); the conductance, the synapse's ``pre`` trace and
+    the depression act on arrival, the potentiation at an excitatory spike uses each
+    synapse's ``pre`` trace (Brian2's ``on_pre`` with a synaptic ``delay``). Brian 1's
+    delayed-STDP bookkeeping reads the same arrival-time traces from recorded past values but
+    adds the weight as it was at emission and applies the depression at emission + 10 ms;
+    those second-order timings are not reproduced. Spikes in flight at the end of a
+    presentation arrive during the next (frozen runs start from rest: none in flight).
+
+    **Differences from the original code** (Brian 1), the options aside: the integrator; test
+    stimuli start from exact rest instead of 150 ms of rest; at most ``max_retries`` intensity
+    retries (the original has no cap). With forward Euler (``integrator="euler"``) and
+    neither option, 100 neurons reached 74.0 % MNIST test accuracy after one pass over the
+    60,000 training images and 81.6 % after three (the paper: 82.9 %;
+    ``experiments/diehl_cook_mnist.yaml``, two and four minutes).
 
     Attributes
     ----------
@@ -119,6 +162,7 @@ class DiehlCook(CodingRule):
         only when fitted with labels
     classes_ : the classes seen in ``y``
     seed_ : seed of the frozen presentations
+    delays_ : (n_features, n_e) input delays in steps of ``dt``; only with ``delay_max > 0``
     n_seen_ : presentations learned from, retries included
     curves_ : per window of training samples: ``spikes_per_sample``, ``intensity`` (mean final
         intensity) and, with labels, ``train_accuracy`` (the original's running estimate:
@@ -160,6 +204,21 @@ class DiehlCook(CodingRule):
         "n_jobs": Param(int, None, low=1, high=4096, nullable=True,
                         doc="threads of the frozen numba runs (None: numba's default)"),
         "dt": Param(float, 0.5, low=0.01, high=5.0, doc="time step, ms"),
+        # not omit_if_unset: the default changed from forward Euler (the original's, which runs
+        # away from ~400 neurons) to the exact step, so a resolved config names it and runs
+        # stored with Euler under the old names are never taken for runs of the new default
+        "integrator": Param(str, "exponential", choices=INTEGRATORS,
+                            doc="exponential: exact for the conductances' mean over a step "
+                                "(stable at any size); exponential_euler: Brian2's, for their "
+                                "start-of-step values; euler: forward Euler (the original's "
+                                "and earlier runs'; runs away from ~400 neurons)"),
+        "refractoriness": Param(str, "hold", choices=REFRACTORINESS, omit_if_unset=True,
+                                doc="hold: v held while refractory (Brian2); brian1: the "
+                                    "original's Brian 1 (excitatory v runs free while spiking "
+                                    "is blocked, inhibitory v clamped one step longer)"),
+        "delay_max": Param(float, 0.0, low=0.0, high=1e4, omit_if_unset=True,
+                           doc="input synapses get random fixed delays U(0, delay_max) ms, in "
+                               "whole steps (the original: 10); 0: none"),
         "t_present": Param(float, 350.0, low=0.01, high=1e6, doc="presentation time, ms"),
         "t_rest": Param(float, 150.0, low=0.0, high=1e6, doc="rest after each presentation, ms"),
         "intensity": Param(float, 2.0, low=1e-6, high=1e6,
@@ -221,6 +280,7 @@ class DiehlCook(CodingRule):
             raise ParamError(f"rule '{self.name}' parameters 't_present' ({self.t_present}) and "
                              f"'dt' ({self.dt}): the presentation must last at least one step")
 
+
     def _model(self) -> DiehlCookModel:
         names = set(DiehlCookModel.field_names())
         return DiehlCookModel(**{k: getattr(self, k) for k in self.params if k in names})
@@ -237,14 +297,16 @@ class DiehlCook(CodingRule):
 
     # -- engines ------------------------------------------------------------------------
     def _engine(self, W: np.ndarray, theta: np.ndarray, learning: bool):
+        delays = getattr(self, "delays_", None)
         if self.engine == "brian2":
             from neurocode.spiking.brian2_engine import Brian2Engine
 
             return Brian2Engine(W, theta, self._model(), self._protocol(), learning=learning,
-                                target=self.brian2_target, cache_dir=self.brian2_cache_dir)
+                                target=self.brian2_target, cache_dir=self.brian2_cache_dir,
+                                delays=delays)
         from neurocode.spiking.fast_engine import FastEngine
 
-        return FastEngine(W, theta, self._model(), self._protocol())
+        return FastEngine(W, theta, self._model(), self._protocol(), delays=delays)
 
     def _frozen_counts(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
         from neurocode.spiking.poisson import mix, row_seeds
@@ -256,7 +318,7 @@ class DiehlCook(CodingRule):
             from neurocode.spiking.torch_engine import TorchEngine
 
             engine = TorchEngine(self.W_, self.theta_, self._model(), self._protocol(),
-                                 device="cuda")
+                                 device="cuda", delays=getattr(self, "delays_", None))
             return engine.frozen_counts(255.0 * X, seeds, alive=mask)[0]
         engine = self._engine(self.W_, self.theta_, learning=False)
         if self.engine == "numba" and self.n_jobs is not None:
@@ -289,6 +351,10 @@ class DiehlCook(CodingRule):
         self.seed_ = int(rng.integers(0, 2 ** 63 - 1))
         W = self.w_init * (rng.random((n_in, self.n_e)) + 0.01)
         theta = np.full(self.n_e, float(self.theta_init))
+        self.delays_ = None
+        if self.delay_max > 0:
+            drng = np.random.default_rng([self.seed_, _DELAY_SALT])
+            self.delays_ = delay_steps(n_in, self.n_e, self.delay_max, self.dt, drng)
         engine = self._engine(W, theta, learning=True)
         engine.reset_state(v_offset=-40.0)  # the original starts 40 mV below rest
         X255 = 255.0 * np.asarray(X, dtype=np.float64)

@@ -43,6 +43,7 @@ def rules_registered(*classes):
     registered before keeps its entry, one added here is removed."""
     from neurocode import rules
 
+    rules.available_rules()  # discover the installed rules first, or one removed here is lost
     saved = {c.name: rules._REGISTRY.get(c.name) for c in classes}
     for c in classes:
         rules.register(c)

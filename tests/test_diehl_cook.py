@@ -15,7 +15,7 @@ from neurocode.models import diehl_cook as dc_module
 from neurocode.models.diehl_cook import DiehlCook
 from neurocode.params import ParamError
 from neurocode.rules import load_rule, save_rule
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol
+from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol, delay_steps
 from neurocode.spiking.fast_engine import FastEngine
 from neurocode.spiking.poisson import draw_trains, poisson_trains
 
@@ -26,6 +26,21 @@ USES_BRIAN2 = True  # every test here may run the Brian2 engine (marker brian2)
 from neurocode.spiking.brian2_engine import Brian2Engine  # noqa: E402
 
 P = Protocol()
+#: every option both engines implement, alone and together (delays: Brian 1's 0-10 ms)
+OPTIONS = {"default": {}, "euler": {"integrator": "euler"},
+           "exponential_euler": {"integrator": "exponential_euler"},
+           "brian1_refractoriness": {"refractoriness": "brian1"}, "delays": {"delays": True},
+           "all": {"refractoriness": "brian1", "delays": True, "integrator": "euler"}}
+
+
+def with_options(opts, shape, seed=5):
+    """(model, delays) for an OPTIONS entry."""
+    opts = dict(opts)
+    delays = (delay_steps(*shape, 10.0, P.dt, np.random.default_rng(seed))
+              if opts.pop("delays", False) else None)
+    return DiehlCookModel(**opts), delays
+
+
 # Brian2 2.9 calls pyparsing's camelCase API, which pyparsing 3.3 deprecates (not ours to fix)
 pytestmark = pytest.mark.filterwarnings(r"ignore:'\w+' (argument is )?deprecated")
 
@@ -146,15 +161,28 @@ def test_engines_agree_on_frozen_spike_counts():
     assert np.mean([np.array_equal(a, b) for a, b in zip(cf, cb, strict=True)]) >= 0.8
 
 
-def test_engines_agree_on_one_stdp_step():
-    """One presentation with learning (350 ms + 150 ms rest) from the same state: the same
-    spikes and the same weight change to 1e-12 (float rounding), thresholds to 1e-9 mV."""
+@pytest.fixture(scope="module")
+def stdp_case():
+    """A learnt 12-neuron state, one digit's input train, and the numba engine's result with
+    the default model (to check that each option changes something)."""
     n_e = 12
     W, theta = trained_state(n_e, seed=1)
-    fast = FastEngine(W, theta)
-    ref = Brian2Engine(W, theta, learning=True, target="numpy")
     ptr, idx = draw_trains(images(1, offset=3)[0] * P.rate_scale * P.intensity * P.dt * 1e-3,
                            P.n_present, 99)
+    fast = FastEngine(W, theta)
+    counts = fast.present(ptr, idx, P.n_present, P.n_present + P.n_rest, learn=True)
+    return W, theta, ptr, idx, counts, fast.W.copy()
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_engines_agree_on_one_stdp_step(option, stdp_case):
+    """One presentation with learning (350 ms + 150 ms rest) from the same state, with each
+    option: the same spikes and the same weight change to 1e-12 (float rounding), thresholds
+    to 1e-9 mV; every option changes the result."""
+    W, theta, ptr, idx, c_default, W_default = stdp_case
+    model, delays = with_options(OPTIONS[option], W.shape)
+    fast = FastEngine(W, theta, model, delays=delays)
+    ref = Brian2Engine(W, theta, model, learning=True, target="numpy", delays=delays)
     cf = fast.present(ptr, idx, P.n_present, P.n_present + P.n_rest, learn=True)
     cb = ref.present(ptr, idx, P.n_present, P.n_present + P.n_rest)
     np.testing.assert_array_equal(cf, cb)
@@ -163,18 +191,73 @@ def test_engines_agree_on_one_stdp_step():
     assert (dW > 0).any() and (dW < 0).any()  # potentiation and depression both happened
     np.testing.assert_allclose(fast.W - W, dW, rtol=0, atol=1e-12)
     np.testing.assert_allclose(fast.theta, ref.get_theta(), rtol=0, atol=1e-9)
+    if option != "default":
+        assert not np.allclose(fast.W, W_default, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["hold", "brian1"])
+def test_brian2_engine_refractoriness_step_by_step(mode):
+    """The numba engine's refractoriness, step by step, in Brian2 (one excitatory neuron whose
+    threshold is below reset, an input spike every step, its inhibitory partner): the same
+    membrane potentials, to 1e-9 mV, spikes and clamps."""
+    model = DiehlCookModel(refractoriness=mode)
+    W, theta = np.full((1, 1), 0.5), np.zeros(1)
+    fast, ref = FastEngine(W, theta, model), Brian2Engine(W, theta, model, learning=False)
+    ptr, idx = np.array([0, 1]), np.array([0])
+    vf, vb = [], []
+    for _ in range(25):
+        assert fast.present(ptr, idx, 1, 1, learn=False)[0] == ref.present(ptr, idx, 1, 1)[0]
+        vf.append(fast.S[[0, 3], 0].copy())
+        vb.append([float(ref.exc.v[0] / brian2.mV), float(ref.inh.v[0] / brian2.mV)])
+    np.testing.assert_allclose(vf, vb, rtol=0, atol=1e-9)
+    vf = np.array(vf)
+    assert (vf[1:10, 0] == model.v_reset_e).all() == (mode == "hold")
+    # the partner fires at step 2; clamped at reset 5 steps (Brian 1) or held 4
+    assert (vf[:10, 1] == model.v_reset_i).sum() == (5 if mode == "brian1" else 4)
+
+
+@pytest.mark.parametrize("engine", ["numba", "brian2"])
+def test_delayed_stdp_matches_hand_computed_updates(engine):
+    """The hand-computed test above with the input reaching the neuron 6 steps after it spikes
+    (step 20): everything happens at arrival, step 26:
+
+        w1 = w0 - nu_pre exp(-26 dt / tau_post1)
+        w2 = w1 + nu_post exp(-75 dt / tau_pre) exp(-101 dt / tau_post2)
+    """
+    m, w0, dt = DiehlCookModel(t_block=50.0), 0.5, P.dt
+    W, D = np.array([[w0]]), np.array([[6]])
+    ptr = np.zeros(151, dtype=np.int64)
+    ptr[21:] = 1
+    idx = np.array([0])
+    if engine == "numba":
+        eng = FastEngine(W, np.zeros(1), m, delays=D)
+        counts = eng.present(ptr, idx, 150, 150, learn=True)
+        w = eng.W[0, 0]
+    else:
+        eng = Brian2Engine(W, np.zeros(1), m, learning=True, delays=D)
+        counts = eng.present(ptr, idx, 150, 150)
+        w = eng.get_weights()[0, 0]
+    assert counts.tolist() == [2]
+    w1 = w0 - m.nu_pre * np.exp(-26 * dt / m.tau_post1)
+    w2 = w1 + m.nu_post * np.exp(-75 * dt / m.tau_pre) * np.exp(-101 * dt / m.tau_post2)
+    assert w == pytest.approx(w2, rel=0, abs=1e-12)
 
 
 @pytest.mark.slow
-def test_engines_agree_on_the_training_protocol():
+@pytest.mark.parametrize("option", ["default", "all"])
+def test_engines_agree_on_the_training_protocol(option):
     """Normalisation, presentation, rest and intensity retries over three samples in a row
-    (state carried over): same counts, intensities and weights."""
+    (state carried over): same counts, intensities and weights. With "all" the rest is 5 ms,
+    shorter than the delays: spikes still in flight arrive in the next presentation."""
     n_e = 8
     rng = np.random.default_rng(2)
     W = 0.3 * (rng.random((784, n_e)) + 0.01)
     theta = np.full(n_e, 28.0)  # high thresholds: some presentations need a retry
     X, seeds = images(3, offset=10), np.array([5, 6, 7], dtype=np.uint64)
-    fast, ref = FastEngine(W, theta), Brian2Engine(W, theta, learning=True, target="numpy")
+    model, delays = with_options(OPTIONS[option], W.shape)
+    proto = Protocol(t_rest=5.0) if delays is not None else P
+    fast = FastEngine(W, theta, model, proto, delays=delays)
+    ref = Brian2Engine(W, theta, model, proto, learning=True, target="numpy", delays=delays)
     cf, lf = fast.train(X, seeds)
     cb, lb = ref.train(X, seeds)
     np.testing.assert_array_equal(cf, cb)
@@ -184,9 +267,27 @@ def test_engines_agree_on_the_training_protocol():
 
 
 @pytest.mark.slow
-def test_rule_gives_the_same_codes_on_either_engine():
+@pytest.mark.parametrize("option", ["euler", "brian1_refractoriness", "delays"])
+def test_engines_agree_on_frozen_spike_counts_with_each_option(option):
+    """Frozen runs with each option (each sample from rest, retries included): identical
+    counts and intensities on 12 digits."""
+    n_e = 16
+    W, theta = trained_state(n_e)
+    model, delays = with_options(OPTIONS[option], W.shape)
+    X, seeds = images(12, offset=40), np.arange(12, dtype=np.uint64) + np.uint64(77)
+    cf, lf = FastEngine(W, theta, model, delays=delays).frozen_counts(X, seeds)
+    cb, lb = Brian2Engine(W, theta, model, learning=False, delays=delays).frozen_counts(X, seeds)
+    np.testing.assert_array_equal(cf, cb)
+    np.testing.assert_array_equal(lf, lb)
+    assert cb.sum() > 12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("opts", [{}, {"refractoriness": "brian1", "delay_max": 10.0}])
+def test_rule_gives_the_same_codes_on_either_engine(opts):
     X, y = _two_patterns(8)
-    kw = dict(n_e=4, w_sum=12.0, intensity=4.0, t_present=200.0, t_rest=20.0, random_state=3)
+    kw = dict(n_e=4, w_sum=12.0, intensity=4.0, t_present=200.0, t_rest=20.0, random_state=3,
+              **opts)
     fast = DiehlCook(**kw).fit(X, y)
     ref = DiehlCook(engine="brian2", brian2_target="numpy", **kw).fit(X, y)
     np.testing.assert_allclose(ref.W_, fast.W_, rtol=0, atol=1e-10)
@@ -287,17 +388,22 @@ def test_docstring_example():
 
 # -- the torch engine (frozen runs batched over samples, on any device) -------------------------
 @pytest.mark.slow
-def test_torch_engine_gives_the_numba_engines_spikes():
-    """Frozen runs in torch (batched, float64) against the numba engine on the same trains:
-    the same spike counts and retry intensities, with and without silenced neurons."""
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_torch_engine_gives_the_numba_engines_spikes(option):
+    """Frozen runs in torch (batched, float64) against the numba engine on the same trains,
+    with each option: the same spike counts and retry intensities, with and without silenced
+    neurons."""
     from neurocode.spiking.torch_engine import TorchEngine
 
     W, theta = trained_state(20, n_samples=200)
-    X = images(60, offset=100)
-    seeds = np.arange(1, 61, dtype=np.uint64) * np.uint64(7919)
+    model, delays = with_options(OPTIONS[option], W.shape)
+    n = 60 if delays is None else 12  # (delays: ~20 masked additions a step, slow on a CPU)
+    X = images(n, offset=100)
+    seeds = np.arange(1, n + 1, dtype=np.uint64) * np.uint64(7919)
     for alive in (None, np.arange(20) % 3 != 0):
-        a, la = FastEngine(W, theta).frozen_counts(X, seeds, alive=alive)
-        b, lb = TorchEngine(W, theta, chunk=25).frozen_counts(X, seeds, alive=alive)
+        a, la = FastEngine(W, theta, model, delays=delays).frozen_counts(X, seeds, alive=alive)
+        b, lb = TorchEngine(W, theta, model, chunk=25, delays=delays).frozen_counts(
+            X, seeds, alive=alive)
         np.testing.assert_array_equal(b, a)
         np.testing.assert_array_equal(lb, la)
         assert a.sum() > 0

@@ -5,6 +5,7 @@ The network of :mod:`neurocode.spiking.diehl_cook` written out for Brian2 (>= 2.
 .. code-block:: text
 
     excitatory  dv/dt = ((v_rest_e - v) + ge*(e_exc_e - v) + gi*(e_inh_e - v)) / tau_e : volt (unless refractory)
+                (ge, gi times c_ge, c_gi in this equation by default: see below)
                 dge/dt = -ge/tau_ge : 1
                 dgi/dt = -gi/tau_gi : 1
                 dtheta/dt = -theta/tau_theta : volt          (learning; else theta : volt)
@@ -22,10 +23,23 @@ The network of :mod:`neurocode.spiking.diehl_cook` written out for Brian2 (>= 2.
     excitatory k -> inhibitory k:         on_pre ge_post += w_ei
     inhibitory k -> excitatory m != k:    on_pre gi_post += w_ie
 
-Integration is ``method='euler'`` for every group: the equations are not linear (``ge * v``),
-so Brian2's default would pick Euler anyway; naming it makes both engines integrate the same
-way. The block after a spike (``t_block``, the original's ``timer`` variable) is written with
+Integration (``model.integrator``) is ``method='exponential_euler'`` for every group, by
+default with the conductances in ``v``'s equation scaled by the constants ``c_ge``, ``c_gi``
+that make them their exact mean over a step (``(1 - exp(-dt / tau)) tau / dt``); with
+``integrator="exponential_euler"`` unscaled (Brian2's plain method), with ``"euler"``
+``method='euler'`` (what Brian2's default would pick for these non-linear equations, and what
+Brian 1 picked). Refractory periods are given as the step counts of
+:meth:`~neurocode.spiking.diehl_cook.DiehlCookModel.step_constants`; Brian 1's
+refractoriness (``refractoriness="brian1"``) drops ``(unless refractory)`` from the
+excitatory ``v`` and clamps the inhibitory ``v`` one step longer through a custom event
+(``v = v_reset_i`` after the resets while ``timestep(t - lastspike, dt) < n_clamp_i``).
+The block after a spike (``t_block``, the original's ``timer`` variable) is written with
 ``lastspike`` and step counts, so it does not depend on how a float timer accumulates.
+
+**Input delays** (``delays``: whole steps per synapse) are the input synapses' ``delay``;
+``on_pre`` then runs on arrival (conductance, ``apre``, depression). Spikes in flight at the
+end of a ``run`` stay in the pathway's queue for the next one; :meth:`Brian2Engine.reset_state`
+empties it (a stimulus from rest has nothing in flight).
 
 **Input.** The input layer is a ``SpikeGeneratorGroup`` fed with the trains of
 :mod:`neurocode.spiking.poisson` (the same seeds give the same trains as in the fast engine);
@@ -61,7 +75,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol, timestep
+from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol
 from neurocode.spiking.poisson import draw_trains
 
 __all__ = ["Brian2Engine", "TARGETS"]
@@ -103,12 +117,16 @@ class Brian2Engine:
         Brian2 code-generation target.
     cache_dir : str or None
         Where the cython target keeps compiled extensions.
+    alive : (n_e,) bool array or None
+        Which excitatory neurons may spike (None: all).
+    delays : (n_in, n_e) int array or None
+        Input synapse delays in whole steps (None: none).
     """
 
     def __init__(self, W: np.ndarray, theta: np.ndarray, model: DiehlCookModel = DiehlCookModel(),
                  protocol: Protocol = Protocol(), *, learning: bool = True,
                  target: str = "numpy", cache_dir: str | None = None,
-                 alive: np.ndarray | None = None) -> None:
+                 alive: np.ndarray | None = None, delays: np.ndarray | None = None) -> None:
         if target not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
         import brian2 as b2
@@ -125,12 +143,23 @@ class Brian2Engine:
         ns: dict = {}
         for k, v in asdict(model).items():
             ns[k] = v * (b2.ms if k in _MS else b2.mV if k in _MV else 1)
-        ns["n_block"] = timestep(model.t_block, protocol.dt)
+        C = model.step_constants(protocol.dt)
+        for k in ("integrator", "refractoriness"):
+            del ns[k]
+        ns["n_block"] = C.n_block
+        ns["refrac_e"] = C.n_ref_e * dt  # the engines' step counts, as times
+        ns["refrac_i"] = C.n_ref_i * dt
+        ns["n_clamp_i"] = C.n_clamp_i
+        ns["c_ge"], ns["c_gi"] = C.c_ge, C.c_gi
         self.namespace = ns
+        method = "euler" if model.integrator == "euler" else "exponential_euler"
+        mean = model.integrator == "exponential"  # conductances times their step-mean factor
+        ge_, gi_ = ("c_ge * ge", "c_gi * gi") if mean else ("ge", "gi")
+        hold_e = " (unless refractory)" if C.hold_e else ""
 
         theta_eq = ("dtheta/dt = -theta / tau_theta : volt" if learning else "theta : volt")
         eqs_e = f"""
-        dv/dt = ((v_rest_e - v) + ge * (e_exc_e - v) + gi * (e_inh_e - v)) / tau_e : volt (unless refractory)
+        dv/dt = ((v_rest_e - v) + {ge_} * (e_exc_e - v) + {gi_} * (e_inh_e - v)) / tau_e : volt{hold_e}
         dge/dt = -ge / tau_ge : 1
         dgi/dt = -gi / tau_gi : 1
         {theta_eq}
@@ -138,8 +167,8 @@ class Brian2Engine:
         count : integer
         t_stop : second (shared)
         """
-        eqs_i = """
-        dv/dt = ((v_rest_i - v) + ge * (e_exc_i - v) + gi * (e_inh_i - v)) / tau_i : volt (unless refractory)
+        eqs_i = f"""
+        dv/dt = ((v_rest_i - v) + {ge_} * (e_exc_i - v) + {gi_} * (e_inh_i - v)) / tau_i : volt (unless refractory)
         dge/dt = -ge / tau_ge : 1
         dgi/dt = -gi / tau_gi : 1
         """
@@ -148,13 +177,17 @@ class Brian2Engine:
         self.inp = b2.SpikeGeneratorGroup(n_in, np.zeros(0, dtype=int), np.zeros(0) * b2.ms,
                                           dt=dt, name="dc_input*")
         self.exc = b2.NeuronGroup(
-            n_e, eqs_e, method="euler", dt=dt, refractory="refrac_e", reset=reset_e,
+            n_e, eqs_e, method=method, dt=dt, refractory="refrac_e", reset=reset_e,
             threshold="v > theta + v_thresh_e - offset and "
                       "timestep(t - lastspike, dt) > n_block and alive",
             name="dc_exc*")
-        self.inh = b2.NeuronGroup(n_e, eqs_i, method="euler", dt=dt, refractory="refrac_i",
+        clamp = ({"events": {"clamp": "timestep(t - lastspike, dt) < n_clamp_i"}}
+                 if C.n_clamp_i > C.n_ref_i else {})
+        self.inh = b2.NeuronGroup(n_e, eqs_i, method=method, dt=dt, refractory="refrac_i",
                                   threshold="v > v_thresh_i", reset="v = v_reset_i",
-                                  name="dc_inh*")
+                                  name="dc_inh*", **clamp)
+        if clamp:  # Brian 1's Refractoriness: v back to v_reset_i after the resets
+            self.inh.run_on_event("clamp", "v = v_reset_i", when="after_resets")
         if learning:
             self.syn = b2.Synapses(
                 self.inp, self.exc, dt=dt, name="dc_input_exc*",
@@ -177,6 +210,14 @@ class Brian2Engine:
         self._si = np.asarray(self.syn.i[:])
         self._sj = np.asarray(self.syn.j[:])
         self.set_weights(W)
+        self.max_delay = 0
+        if delays is not None:
+            delays = np.asarray(delays)
+            if delays.shape != W.shape or (delays.size and delays.min() < 0):
+                raise ValueError(f"delays must be whole steps >= 0 of the weights' shape "
+                                 f"{W.shape}, got shape {delays.shape}")
+            self.syn.delay[:] = delays[self._si, self._sj] * dt
+            self.max_delay = int(delays.max(initial=0))
         self.set_theta(theta)
         self.set_alive(np.ones(n_e, dtype=bool) if alive is None else alive)
         self.reset_state()
@@ -210,8 +251,13 @@ class Brian2Engine:
         self.exc.alive[:] = np.asarray(alive, dtype=bool)
 
     def reset_state(self, v_offset: float = 0.0) -> None:
-        """Rest (``v = v_rest + v_offset``), no conductance, no refractory neuron, traces 0."""
+        """Rest (``v = v_rest + v_offset``), no conductance, no refractory neuron, traces 0, no
+        input spike in flight."""
         b2, m = self.b2, self.model
+        queue = getattr(self.syn.pre, "queue", None)
+        if self.max_delay and queue is not None:
+            offset, buckets = queue._full_state()
+            queue._restore_from_full_state((offset, [[] for _ in buckets]))
         for g, v_rest in ((self.exc, m.v_rest_e), (self.inh, m.v_rest_i)):
             g.v[:] = (v_rest + v_offset) * b2.mV
             g.ge[:] = 0.0

@@ -3,14 +3,17 @@
 With the weights and thresholds frozen (labelling the neurons, testing, the battery's
 encodes), samples are independent, so a whole batch advances one time step per set of tensor
 operations on ``(batch, n_e)`` state: the step of :func:`neurocode.spiking.fast_engine.simulate`
-(forward Euler as Brian2 writes it, Brian2's schedule: groups, thresholds, synapses, resets)
+(the model's integrator in the form Brian2 writes it, Brian2's schedule: groups, thresholds,
+synapses, resets; Brian 1's refractoriness and input delays when the model asks for them)
 written once more with tensors, on the CPU or a GPU (``device="cuda"``).
 
 It reproduces the numba engine spike for spike, in float64: every sample gets the same input
 train (:mod:`neurocode.spiking.poisson`, drawn on the host per sample and attempt), and the
 additions that the numba loop makes one after the other are made in the same order here (the
 input weight rows of one sample and step in increasing input index, one ``w_ie`` per
-inhibitory spike), so the floating-point sums are the same. Training (STDP, one sample after
+inhibitory spike; with delays, the oldest emission first), so the floating-point sums are the
+same (the exponentials of the default integrator may differ in the last bit between torch's
+and numba's ``exp``). Training (STDP, one sample after
 the other) stays with the numba engine: its event-driven loop costs ~0.4 ms a sample, far
 less than a per-step launch of tensor operations would.
 
@@ -19,6 +22,8 @@ evoke fewer than ``min_spikes`` spikes are presented again at intensity + 1, as 
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -32,13 +37,20 @@ NEVER = -(2 ** 40)
 
 
 class TorchEngine:
-    """Frozen-weight Diehl & Cook network in torch (see the module docstring)."""
+    """Frozen-weight Diehl & Cook network in torch (see the module docstring); ``delays``:
+    optional (n_in, n_e) input delays in whole steps."""
 
     def __init__(self, W: np.ndarray, theta: np.ndarray, model: DiehlCookModel = DiehlCookModel(),
                  protocol: Protocol = Protocol(), device: str | torch.device = "cpu",
-                 chunk: int = 2000) -> None:
+                 chunk: int = 2000, delays: np.ndarray | None = None) -> None:
         self.device = torch.device(device)
         self.W = torch.as_tensor(np.asarray(W, dtype=np.float64), device=self.device)
+        if delays is not None and np.shape(delays) != tuple(self.W.shape):
+            raise ValueError(f"delays must have the weights' shape {tuple(self.W.shape)}, "
+                             f"got {np.shape(delays)}")
+        self.D = (None if delays is None
+                  else torch.as_tensor(np.asarray(delays, dtype=np.int64), device=self.device))
+        self.max_delay = 0 if delays is None else int(np.max(delays, initial=0))
         self.theta = torch.as_tensor(np.asarray(theta, dtype=np.float64), device=self.device)
         self.model, self.protocol = model, protocol
         self.C = model.step_constants(protocol.dt)
@@ -88,28 +100,44 @@ class TorchEngine:
         counts = torch.zeros((B, n_e), dtype=torch.int64, device=dev)
         a_e, a_i = C.dt / C.tau_e, C.dt / C.tau_i
         a_ge, a_gi = -C.dt / C.tau_ge, -C.dt / C.tau_gi
+        d_ge, d_gi = math.exp(-C.dt / C.tau_ge), math.exp(-C.dt / C.tau_gi)
+        exp_e = _ExpStep(C, C.tau_e, C.e_exc_e, C.e_inh_e, C.v_rest_e)
+        exp_i = _ExpStep(C, C.tau_i, C.e_exc_i, C.e_inh_i, C.v_rest_i)
         thr = self.theta + (C.v_thresh_e - C.offset)
         for t in range(P.n_present):
-            # groups: forward Euler from the values at the start of the step
-            ve = torch.where(t - last_e >= C.n_ref_e,
-                             a_e * ((C.v_rest_e + (gee * (C.e_exc_e - ve) + gie * (C.e_inh_e - ve)))
-                                    - ve) + ve, ve)
-            gee = a_ge * gee + gee
-            gie = a_gi * gie + gie
-            vi = torch.where(t - last_i >= C.n_ref_i,
-                             a_i * ((C.v_rest_i + (gei * (C.e_exc_i - vi) + gii * (C.e_inh_i - vi)))
-                                    - vi) + vi, vi)
-            gei = a_ge * gei + gei
-            gii = a_gi * gii + gii
+            # groups: one step from the values at the start of the step
+            free_e = (t - last_e >= C.n_ref_e) | (not C.hold_e)
+            if C.exact:
+                ve = torch.where(free_e, exp_e(ve, gee, gie), ve)
+                gee, gie = d_ge * gee, d_gi * gie
+                vi = torch.where(t - last_i >= C.n_ref_i, exp_i(vi, gei, gii), vi)
+                gei, gii = d_ge * gei, d_gi * gii
+            else:
+                ve = torch.where(free_e,
+                                 a_e * ((C.v_rest_e + (gee * (C.e_exc_e - ve)
+                                                       + gie * (C.e_inh_e - ve))) - ve) + ve, ve)
+                gee = a_ge * gee + gee
+                gie = a_gi * gie + gie
+                vi = torch.where(t - last_i >= C.n_ref_i,
+                                 a_i * ((C.v_rest_i + (gei * (C.e_exc_i - vi)
+                                                       + gii * (C.e_inh_i - vi))) - vi) + vi, vi)
+                gei = a_ge * gei + gei
+                gii = a_gi * gii + gii
             # thresholds
             since = t - last_e
             spk_e = alive & (ve > thr) & (since > C.n_block) & (since >= C.n_ref_e)
             last_e = torch.where(spk_e, t, last_e)
             spk_i = (vi > C.v_thresh_i) & (t - last_i >= C.n_ref_i)
             last_i = torch.where(spk_i, t, last_i)
-            # synapses: the input rows of each sample in increasing input order
-            for rows, inputs in events.get(t, ()):
-                gee[rows] += self.W[inputs]
+            # synapses: the input rows of each sample in increasing input order (with delays:
+            # the oldest emission first, each input's row masked to the neurons it reaches now)
+            if self.D is None:
+                for rows, inputs in events.get(t, ()):
+                    gee[rows] += self.W[inputs]
+            else:
+                for k in range(min(t, self.max_delay), -1, -1):
+                    for rows, inputs in events.get(t - k, ()):
+                        gee[rows] += torch.where(self.D[inputs] == k, self.W[inputs], 0.0)
             gei = gei + C.w_ei * spk_e
             others = spk_i.sum(dim=1, keepdim=True) - spk_i.to(torch.int64)
             for r in range(int(others.max()) if others.numel() else 0):
@@ -117,6 +145,8 @@ class TorchEngine:
             # resets
             ve = torch.where(spk_e, C.v_reset_e, ve)
             vi = torch.where(spk_i, C.v_reset_i, vi)
+            if C.n_clamp_i > C.n_ref_i:  # Brian 1's clamp, one step past the refractory period
+                vi = torch.where(t - last_i < C.n_clamp_i, C.v_reset_i, vi)
             counts += spk_e
         return counts.cpu().numpy()
 
@@ -145,3 +175,23 @@ class TorchEngine:
             todo = todo[counts[todo].sum(axis=1) < P.min_spikes]
             level[todo] += 1.0
         return counts, level
+
+
+class _ExpStep:
+    """The exponential-Euler step of :func:`neurocode.spiking.fast_engine._exp_step` on tensors
+    (the same constants, the same order of operations)."""
+
+    def __init__(self, C, tau: float, e_exc: float, e_inh: float, v_rest: float) -> None:
+        self.dt = C.dt
+        self.p_e, self.p_i, self.p_r = (C.c_ge * e_exc) / tau, (C.c_gi * e_inh) / tau, v_rest / tau
+        self.k_e, self.k_i, self.base = (-C.c_ge) / tau, C.c_gi / tau, 0.0 - 1.0 / tau
+
+        self.ba0, self.x0 = self.p_r / self.base, math.exp(self.dt * self.base)
+
+    def __call__(self, v: torch.Tensor, ge: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+        den = (self.base + self.k_e * ge) - self.k_i * gi
+        ba = (self.p_r + (self.p_e * ge + self.p_i * gi)) / den
+        full = (-ba) + (ba + v) * torch.exp(self.dt * den)
+        # without conductance, the constants (as numba computes them: no exp of torch's)
+        return torch.where((ge == 0.0) & (gi == 0.0), (-self.ba0) + (self.ba0 + v) * self.x0,
+                           full)
