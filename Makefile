@@ -56,7 +56,7 @@ bench: setup
 # figures/ (committed) and report/.
 full: setup
 	$(VENV)/bin/neurocode run experiments/code_types.yaml --set budget=full --out results-full
-	$(VENV)/bin/neurocode figures results-full --out figures
+	$(VENV)/bin/neurocode figures results-full --out figures --svg
 	$(VENV)/bin/neurocode report results-full --out report --figures figures
 
 clean:

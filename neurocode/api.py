@@ -502,20 +502,26 @@ def store_codes(path: str | Path, out: str | Path = "results", *, name: str | No
 # --- figures and report ----------------------------------------------------------------------
 
 def figures(results_dir: str | Path, out: str | Path = "figures", *, theory: bool = True,
-            fields: bool = True, theory_units: int = 1024) -> list[Path]:
+            fields: bool = True, theory_units: int = 1024,
+            formats: str | Sequence[str] | None = None) -> list[Path]:
     """Draw every figure the stored runs under ``results_dir`` allow into ``out``; the files.
 
-    A figure that cannot be written (no space left, a read-only folder) is a
-    :class:`~neurocode.store.StorageError` naming the file and the cause; the figures written
-    before it are kept."""
+    ``formats``: the files of each figure, ``("png",)`` (the default, ``None``) or
+    ``("png", "svg")`` (``neurocode figures --svg``; SVG keeps its text as text and takes most
+    of the time); an unknown one is a :class:`~neurocode.figures.style.FigureFormatError` (a
+    ``ValueError``) raised before anything is drawn or stored. A figure that cannot be written
+    (no space left, a read-only folder) is a :class:`~neurocode.store.StorageError` naming the
+    file and the cause; the figures written before it are kept."""
     from neurocode.figures import draw_all
+    from neurocode.figures.style import check_formats
     from neurocode.store import StorageError
 
+    formats = check_formats(formats)
     if theory:
         _store_theory_curves(results_dir, theory_units)
     try:
         return list(draw_all(results_dir, out, theory=theory, fields=fields,
-                             theory_units=theory_units))
+                             theory_units=theory_units, formats=formats))
     except OSError as exc:
         raise StorageError(exc.filename or out, exc) from None
 

@@ -263,7 +263,8 @@ def cmd_figures(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     api.check_output_folder(args.out)
     paths = api.figures(args.results, args.out, theory=args.theory, fields=args.fields,
-                        theory_units=args.theory_units)
+                        theory_units=args.theory_units,
+                        formats=("png", "svg") if args.svg else ("png",))
     if not paths:
         _err(f"nothing to draw: {args.results} holds no complete run with learning curves "
              f"or a battery; run an experiment, then `neurocode measure {args.results}`")
@@ -383,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "--no-theory skips it)")
     f.add_argument("--theory-units", type=int, default=1024, metavar="N",
                    help="units of the theory figure's codes (default 1024)")
+    f.add_argument("--svg", action="store_true",
+                   help="write every figure as SVG (text kept as text) beside its PNG; "
+                        "default PNG only (SVG is most of the time of drawing)")
     f.set_defaults(func=cmd_figures)
 
     rp = sub.add_parser("report", help="write the claims ledger with computed verdicts and "
@@ -399,7 +403,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``neurocode`` command on ``argv`` (default: ``sys.argv[1:]``) and return its exit
     code: 2 for a malformed config or command line, 1 for a missing or corrupt data set or run file
-    (or a failed run), 130 when interrupted."""
+    (or a failed run), 130 when interrupted.
+
+    glibc's allocator is tuned first (:func:`neurocode._malloc.tune_allocator`: freed memory is
+    kept for the next training step; ``NEUROCODE_MALLOC=default`` leaves it as it is)."""
+    from neurocode._malloc import tune_allocator
+
+    tune_allocator()
     from neurocode.config import ConfigError
     from neurocode.data import DatasetError
     from neurocode.store import StoreError

@@ -152,7 +152,7 @@ def test_measure_runs_configs_then_stores_the_battery(tmp_path, capsys):
     # the battery's figures beside the article's, and the theory figure on request
     figs = tmp_path / "figs"
     assert main(["figures", str(out), "--out", str(figs), "--theory", "--theory-units", "128",
-                 "--fields"]) == 0
+                 "--fields", "--svg"]) == 0
     for stem in ("tiny_battery", "tiny_curves", "theory_codes", "tiny_l1=0_fields",
                  "tiny_l1=0.001_fields"):
         assert (figs / f"{stem}.png").stat().st_size > 0 and (figs / f"{stem}.svg").exists()

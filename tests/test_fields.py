@@ -61,7 +61,7 @@ def test_mosaic_layout():
 def test_field_grid_writes_files(tmp_path):
     W = np.random.default_rng(0).standard_normal((70, 64))
     fig = field_grid(W, (8, 8), n_max=64, title="random fields")
-    written = save_figures({"fields": fig}, tmp_path)
+    written = save_figures({"fields": fig}, tmp_path, formats=("png", "svg"))
     assert sorted(p.name for p in written) == ["fields.png", "fields.svg"]
     assert all(p.stat().st_size > 1000 for p in written)
     assert (tmp_path / "fields.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

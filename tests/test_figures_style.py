@@ -56,7 +56,7 @@ def _fail_mid_write(fig: Figure, monkeypatch, exc: BaseException) -> list[str]:
 
 def test_save_writes_the_bytes_of_matplotlibs_own_savefig(tmp_path):
     fig = _figure()
-    paths = save_figures({"one fig/x": fig}, tmp_path / "out")
+    paths = save_figures({"one fig/x": fig}, tmp_path / "out", formats=("png", "svg"))
     assert [p.name for p in paths] == ["one_fig_x.png", "one_fig_x.svg"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["one_fig_x.png",
                                                                     "one_fig_x.svg"]

@@ -120,7 +120,7 @@ def _labelled_lines(fig):
 
 @pytest.mark.slow
 def test_draw_writes_every_file_png_and_svg(results, tmp_path):
-    paths = draw_summary_figures(results, tmp_path)
+    paths = draw_summary_figures(results, tmp_path, formats=("png", "svg"))
     names = {p.name for p in paths}
     assert names == {f"{s}.{e}" for s in STEMS for e in ("png", "svg")}
     for p in paths:
@@ -335,8 +335,8 @@ def test_deleting_figures_and_drawing_again_reproduces_them(results, tmp_path):
     # figures come from stored results only: the same results give the same files, byte for byte
     from neurocode.figures import draw_all
 
-    first = draw_all(results, tmp_path / "a", theory=False)
-    second = draw_all(results, tmp_path / "b", theory=False)
+    first = draw_all(results, tmp_path / "a", theory=False, formats=("png", "svg"))
+    second = draw_all(results, tmp_path / "b", theory=False, formats=("png", "svg"))
     assert [p.name for p in first] == [p.name for p in second]
     assert {p.stem for p in first} >= set(STEMS)
     for a, b in zip(first, second, strict=True):

@@ -155,7 +155,8 @@ def test_given_codes_appear_in_figures_and_report_beside_rules(npz, tmp_path):
     out = tmp_path / "out"
     assert main(["measure", "--codes", str(npz), "--out", str(out), "--max-stimuli", "200"]) == 0
     figs = tmp_path / "figs"
-    assert main(["figures", str(out), "--out", str(figs), "--no-theory", "--no-fields"]) == 0
+    assert main(["figures", str(out), "--out", str(figs), "--no-theory", "--no-fields",
+                 "--svg"]) == 0
     assert (figs / "summary_properties.png").exists()
     assert "mycodes" in (figs / "summary_properties.svg").read_text()
     rep = tmp_path / "rep"

@@ -471,14 +471,16 @@ def make_figures(results_dir: str | os.PathLike) -> dict[str, Figure]:
     return _make_figures_from_runs(_load_runs(results_dir))
 
 
-def draw_article_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
+def draw_article_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
+                         formats: str | Iterable[str] | None = None) -> list[Path]:
     """Draw every figure for the complete runs under ``results_dir`` into ``out_dir``.
 
-    Writes ``<experiment>_curves.{png,svg}`` and ``<experiment>_tradeoff.{png,svg}`` per
-    experiment (PNG at 150 dpi; SVG keeps its text as text) and returns the written paths.
-    Raises ``ValueError`` when ``results_dir`` holds no complete run.
+    Writes ``<experiment>_curves.png`` and ``<experiment>_tradeoff.png`` per experiment (PNG at
+    150 dpi), and the same as SVG (text kept as text) when ``formats`` asks for it (as
+    :func:`~neurocode.figures.style.save_figures`; default PNG only); returns the written
+    paths. Raises ``ValueError`` when ``results_dir`` holds no complete run.
     """
-    return save_figures(make_figures(results_dir), out_dir)
+    return save_figures(make_figures(results_dir), out_dir, formats)
 
 
 # --------------------------------------------------------------------------------------------

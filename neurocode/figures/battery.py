@@ -48,7 +48,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -467,15 +467,20 @@ def theory_figure(n_units: int = 1024, random_state: int = 0, *,
     return fig
 
 
-def draw_battery_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
-    """Write ``<experiment>_battery.{png,svg}`` for every measured experiment; the paths."""
-    return save_figures(battery_figures(results_dir), out_dir)
+def draw_battery_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
+                         formats: str | Iterable[str] | None = None) -> list[Path]:
+    """Write ``<experiment>_battery.png`` (and ``.svg`` when ``formats`` says so) for every
+    measured experiment; the paths. ``formats``: as :func:`~neurocode.figures.style.save_figures`
+    (default PNG only)."""
+    return save_figures(battery_figures(results_dir), out_dir, formats)
 
 
 def draw_theory_figure(out_dir: str | os.PathLike, n_units: int = 1024,
                        random_state: int = 0, *,
-                       curves_file: str | os.PathLike | None = None) -> list[Path]:
-    """Write ``theory_codes.{png,svg}`` into ``out_dir``; the paths.
+                       curves_file: str | os.PathLike | None = None,
+                       formats: str | Iterable[str] | None = None) -> list[Path]:
+    """Write ``theory_codes.png`` (and ``.svg`` when ``formats`` says so) into ``out_dir``; the
+    paths. ``formats``: as :func:`~neurocode.figures.style.save_figures` (default PNG only).
 
     ``curves_file``: stored theory curves
     (:func:`~neurocode.metrics.theory_codes.save_theory_curves`, e.g. at
@@ -494,4 +499,4 @@ def draw_theory_figure(out_dir: str | os.PathLike, n_units: int = 1024,
                              f"{curves['random_state']}, not N = {n_units}, seed "
                              f"{random_state}; delete it or store the curves of this N")
     fig = theory_figure(n_units, random_state, curves=curves)
-    return save_figures({"theory_codes": fig}, out_dir)
+    return save_figures({"theory_codes": fig}, out_dir, formats)

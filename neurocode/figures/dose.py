@@ -40,7 +40,7 @@ import math
 import os
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -412,7 +412,10 @@ def dose_figures(runs: Sequence[RunResult],
     return figs
 
 
-def draw_dose_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
+def draw_dose_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
+                      formats: str | Iterable[str] | None = None) -> list[Path]:
     """Write the figures of :func:`dose_figures` for the complete runs under ``results_dir``
-    into ``out_dir`` as PNG and SVG; the written paths (``[]`` when no run has any property)."""
-    return save_figures(dose_figures(load_results(results_dir)), out_dir)
+    into ``out_dir`` as PNG (and SVG when ``formats`` says so, as
+    :func:`~neurocode.figures.style.save_figures`); the written paths (``[]`` when no run has
+    any property)."""
+    return save_figures(dose_figures(load_results(results_dir)), out_dir, formats)

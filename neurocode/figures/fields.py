@@ -182,8 +182,10 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
     return figs
 
 
-def draw_fields_figures(results_dir, out_dir, n_max: int = 144):
-    """Write ``<experiment>_<run>_fields.{png,svg}`` for every run with fields; the paths."""
+def draw_fields_figures(results_dir, out_dir, n_max: int = 144, *, formats=None):
+    """Write ``<experiment>_<run>_fields.png`` (and ``.svg`` when ``formats`` says so, as
+    :func:`~neurocode.figures.style.save_figures`; default PNG only) for every run with
+    fields; the paths."""
     from neurocode.figures.style import save_figures
 
-    return save_figures(fields_figures(results_dir, n_max), out_dir)
+    return save_figures(fields_figures(results_dir, n_max), out_dir, formats)

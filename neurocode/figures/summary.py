@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -319,8 +319,11 @@ def summary_figures(runs: Sequence[RunResult]) -> dict[str, Figure]:
     return figs
 
 
-def draw_summary_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike) -> list[Path]:
+def draw_summary_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
+                         formats: str | Iterable[str] | None = None) -> list[Path]:
     """Write the figures of :func:`summary_figures` for the runs under ``results_dir`` (one
-    folder or several) into ``out_dir`` as PNG and SVG; the written paths (``[]`` when no run
-    was measured)."""
-    return save_figures(summary_figures(load_results(results_dir, measured_only=True)), out_dir)
+    folder or several) into ``out_dir`` as PNG (and SVG when ``formats`` says so, as
+    :func:`~neurocode.figures.style.save_figures`); the written paths (``[]`` when no run was
+    measured)."""
+    return save_figures(summary_figures(load_results(results_dir, measured_only=True)), out_dir,
+                        formats)
