@@ -27,6 +27,7 @@ from neurocode.spiking.diehl_cook import (
     delay_steps,
     timestep,
 )
+from neurocode.watch import watch_codes
 
 __all__ = ["DiehlCook"]
 
@@ -187,7 +188,7 @@ class DiehlCook(CodingRule):
     # proportional to the input need x >= 0; a silenced neuron leaves the soft winner-take-all
     # and the survivors compete without it
     tags = replace(CodingRule.tags, code_kind="spike-count", uses_labels=True, own_readout=True,
-                   input_domain="nonnegative", silencing="resettles", fit_options=("progress",))
+                   input_domain="nonnegative", silencing="resettles", fit_options=("progress", "callback"))
     params = {
         "n_e": Param(int, 100, low=1, high=100_000, doc="excitatory (= inhibitory) neurons"),
         "engine": Param(str, "numba", choices=ENGINES,
@@ -345,7 +346,8 @@ class DiehlCook(CodingRule):
         self._fit(X, None, **fit_params)
         return self
 
-    def _fit(self, X: np.ndarray, y: np.ndarray | None, progress: bool | None = None) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray | None, progress: bool | None = None,
+             callback: Any = None) -> None:
         rng = self._rng()
         n, n_in = X.shape
         self.seed_ = int(rng.integers(0, 2 ** 63 - 1))
@@ -395,6 +397,8 @@ class DiehlCook(CodingRule):
                         row["train_accuracy"] = float((pred == yw).mean())
                     prev = (counts, yw)
                 rows.append(row)
+                if callback is not None:   # the watched code: this window's training counts
+                    callback(done, {**row, **watch_codes(counts)})
         if show:
             print(file=sys.stderr)
         self.W_, self.theta_ = engine.get_weights(), engine.get_theta()

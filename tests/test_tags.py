@@ -57,7 +57,7 @@ BUILT_IN = {
                      update_modes=("sync", "async")),
     "diehl-cook": dict(code_kind="spike-count", uses_labels=True, own_readout=True,
                        input_domain="nonnegative", silencing="resettles",
-                       fit_options=("progress",)),
+                       fit_options=("progress", "callback")),
     "sailnet": dict(code_kind="spike-count", silencing="resettles", sparsity_param="p",
                     fit_options=WATCH),
     "local-class": dict(code_kind="binary", uses_labels=True, own_readout=True,

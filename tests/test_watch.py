@@ -13,17 +13,14 @@ import pytest
 
 from neurocode.metrics.activity import activity
 from neurocode.rules import get_rule_class
+from neurocode.testing import conformance_data
 from neurocode.watch import WATCH_WINDOW, tensorboard_logger, watch_codes
 
 WATCHED = ["kwta", "lca", "foldiak", "oja", "sanger", "sailnet"]
 
 
 def _data(rule_cls, n=120):
-    if hasattr(rule_cls, "conformance_data"):
-        X, y = rule_cls.conformance_data(n)
-        return X, y
-    rng = np.random.default_rng(0)
-    return rng.random((n, 16)), None
+    return conformance_data(rule_cls(**rule_cls.test_params), n)
 
 
 @pytest.mark.parametrize("name", WATCHED)
@@ -87,3 +84,18 @@ def test_the_tensorboard_log_holds_the_watched_numbers(tmp_path):
     logged = [e.value for e in acc.Scalars("l0")]
     assert [e.step for e in acc.Scalars("l0")] == [1, 2]
     assert logged == pytest.approx([r["l0"] for r in rows])
+
+
+def test_diehl_cook_reports_the_code_of_its_training_windows():
+    cls = get_rule_class("diehl-cook")
+    assert "callback" in cls.tags.fit_options
+    X, y = conformance_data(cls(**cls.test_params), 40)
+    rows = []
+    watched = cls(**cls.test_params).fit(X, y, callback=lambda s, r: rows.append((s, r)))
+    plain = cls(**cls.test_params).fit(X, y)
+    np.testing.assert_array_equal(watched.W_, plain.W_)      # watching changes nothing
+    assert rows and rows[-1][0] == len(X)                    # the last window ends the pass
+    for _, row in rows:
+        # an active unit spiked at least once: units active <= spikes, per sample
+        assert 0 <= row["l0"] <= row["spikes_per_sample"] + 1e-12
+        assert 0 <= row["dead_fraction"] <= 1 and "lifetime_sparseness" in row
