@@ -326,7 +326,9 @@ class DiehlCook(CodingRule):
             import numba
 
             before = numba.get_num_threads()
-            numba.set_num_threads(min(self.n_jobs, numba.config.NUMBA_NUM_THREADS))
+            # numba.config sets its options at import (setattr), invisible to a type checker
+            numba.set_num_threads(min(self.n_jobs,
+                                      numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
             try:
                 counts, _ = engine.frozen_counts(255.0 * X, seeds, alive=mask)
             finally:
@@ -369,7 +371,7 @@ class DiehlCook(CodingRule):
         done = 0
         total = n * self.epochs
         for _ in range(self.epochs):
-            seeds = rng.integers(0, 2 ** 63 - 1, size=n, dtype=np.uint64)
+            seeds = np.asarray(rng.integers(0, 2 ** 63 - 1, size=n, dtype=np.uint64))
             for w0 in range(0, n, window):
                 w1 = min(n, w0 + window)
                 counts = np.zeros((w1 - w0, self.n_e), dtype=np.int64)
@@ -453,7 +455,7 @@ class DiehlCook(CodingRule):
     def _decision_function(self, X: Any, unit_mask: Any = None) -> np.ndarray:
         self._labelled()
         codes = self.encode(X, unit_mask=unit_mask)
-        return _scores(codes, np.asarray(self.assignments_), len(self.classes_))
+        return _scores(codes, np.asarray(self.assignments_), len(np.asarray(self.classes_)))
 
     def _predict(self, X: Any, unit_mask: Any = None) -> np.ndarray:
         return np.asarray(self.classes_)[self._decision_function(X, unit_mask).argmax(axis=1)]

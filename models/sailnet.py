@@ -221,7 +221,7 @@ class SAILnet(CodingRule):
         self.n_batches_ = 0
         self.curves_ = {"step": np.zeros(0, dtype=np.int64), "spikes_per_unit": np.zeros(0),
                         "cooccurrence": np.zeros(0), "dQ_rel": np.zeros(0)}
-        self._block = None
+        self._block: dict[str, Any] | None = None
 
     def _counts(self, X: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         return spike_counts(X @ self.Q_.T, self.W_, self.theta_, n_steps=self.n_steps,

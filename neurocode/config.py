@@ -32,6 +32,7 @@ import hashlib
 import itertools
 import json
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -315,7 +316,7 @@ def resolve(raw: dict[str, Any], overrides: dict[str, Any] | None = None) -> lis
 
 
 def _resolve_point(point: dict[str, Any], swept: set[str],
-                   zipped: set[str] = frozenset()) -> dict[str, Any]:
+                   zipped: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     def where(key: str) -> str:
         return f"sweep.{key}" if key in swept else f"zip.{key}" if key in zipped else key
 

@@ -67,10 +67,10 @@ def _chance(r: RunResult) -> float:
 def exclusion(r: RunResult, min_learned: float = MIN_LEARNED_FRACTION) -> str:
     """Why ``r`` is kept out of verdicts (``""`` when it is not); see the module notes."""
     avr = r.avr
-    if _finite(avr) and float(avr) <= 0:
+    if avr is not None and _finite(avr) and float(avr) <= 0:
         return "silent code: no unit active on any measured stimulus"
     acc = r.final.get("accuracy")
-    if _finite(acc):
+    if acc is not None and _finite(acc):
         chance = _chance(r)
         need = chance + min_learned * (1.0 - chance)
         if float(acc) < need:

@@ -6,6 +6,7 @@ Used by experiment configs (:mod:`neurocode.config`) and by coding rules' hyper-
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import math
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ class Param:
     config (and so the run's file name) of earlier configs stays the same; its default applies.
     """
 
-    type: type | tuple[type, ...]
+    # builtins.type: in the class body, ``type`` is this field
+    type: builtins.type | tuple[builtins.type, ...]
     default: Any
     choices: tuple | None = None
     low: float | None = None
@@ -37,7 +39,7 @@ class Param:
     omit_if_unset: bool = False
 
     @property
-    def types(self) -> tuple[type, ...]:
+    def types(self) -> tuple[builtins.type, ...]:
         """The declared type as a tuple (``type`` names one type or a tuple of them)."""
         return self.type if isinstance(self.type, tuple) else (self.type,)
 
@@ -63,7 +65,9 @@ class Param:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ParamError(
                 f"{where}: {value!r} is not one of {', '.join(map(repr, self.choices))}{hint}")
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+        bound: Any = value  # of a declared type: a bounded one is ordered (int, float)
+        if ((self.low is not None and bound < self.low)
+                or (self.high is not None and bound > self.high)):
             raise ParamError(f"{where}: {value!r} is out of range ({self.describe()})")
         return value
 

@@ -122,6 +122,7 @@ class RunResult:
         """A number (or curve) by dotted key: ``final.<name>``, ``curves.<name>``,
         ``<measure>.<name>`` of the battery, or a config entry; NaN when absent."""
         head, _, rest = key.partition(".")
+        v: Any
         if head == "final":
             v = self.final.get(rest)
         elif head == "curves":

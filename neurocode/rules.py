@@ -40,10 +40,11 @@ import difflib
 import functools
 import inspect
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
@@ -175,7 +176,7 @@ class Tags:
             bad = [x for x in v if allowed is not None and x not in allowed]
             if bad:
                 out.append((name, f"{', '.join(map(repr, bad))} not among "
-                                  f"{', '.join(map(repr, allowed))}"))
+                                  f"{', '.join(map(repr, allowed or ()))}"))
 
         one_of("code_kind", CODE_KINDS)
         for name in ("uses_labels", "own_readout"):
@@ -252,6 +253,23 @@ class CodingRule:
                               doc="seed of every random draw of the rule (None: fresh entropy)"),
     }
 
+    #: every rule's seed (declared in ``_COMMON``; set by the generated constructor)
+    random_state: int | None
+
+    if TYPE_CHECKING:
+        # The hyper-parameters are instance attributes that the generated constructor sets
+        # from ``params``, which a type checker cannot see; to it, those it is not told of
+        # (``rule.k``, ``rule.n_units``) are Any. Only for the checker: at runtime there is no
+        # __getattr__, so an unknown attribute raises AttributeError exactly as before.
+        def __getattr__(self, name: str) -> Any: ...
+
+        # the constructor is generated from ``params`` (:func:`_make_init`): keyword-only
+        def __init__(self, **params: Any) -> None: ...
+
+        # each rule's ``_fit`` takes ``X``, ``y`` and the fit options it declares in its tags
+        # (a subset of FIT_OPTIONS, passed by keyword), so its signature is the rule's own
+        _fit: Callable[..., None]
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         declared: dict[str, Param] = {}
@@ -269,7 +287,7 @@ class CodingRule:
         """The hyper-parameters as given to the constructor."""
         return {k: getattr(self, k) for k in self.params}
 
-    def set_params(self, **params: Any) -> CodingRule:
+    def set_params(self, **params: Any) -> Self:
         """Set hyper-parameters by name and return the rule. An unknown name is a TypeError at once;
         a bad value is a :class:`~neurocode.params.ParamError` at the next :meth:`fit`, which checks
         them all."""
@@ -279,7 +297,7 @@ class CodingRule:
             setattr(self, k, v)
         return self
 
-    def clone(self) -> CodingRule:
+    def clone(self) -> Self:
         """An unfitted copy with the same hyper-parameters."""
         return type(self)(**self.get_params())
 
@@ -296,7 +314,7 @@ class CodingRule:
         return np.random.default_rng(self.random_state)
 
     # -- the contract -------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> CodingRule:
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> Self:
         """Learn from ``X`` (n_samples, n_features) and, for supervised rules, labels ``y``."""
         self._validate_params()
         X = self._check_X(X, reset=True)
@@ -356,8 +374,9 @@ class CodingRule:
         hyper-parameters (``tags.silencing_param``) as they are; None: not declared."""
         return silencing_kind(self)
 
-    def _fit(self, X: np.ndarray, y: np.ndarray | None, **fit_params: Any) -> None:
-        raise NotImplementedError
+    if not TYPE_CHECKING:
+        def _fit(self, X: np.ndarray, y: np.ndarray | None, **fit_params: Any) -> None:
+            raise NotImplementedError
 
     def _encode(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -456,7 +475,7 @@ def _strings(v: Any) -> tuple[str, ...]:
     return tuple(x for x in v if isinstance(x, str)) if isinstance(v, tuple) else ()
 
 
-def _fit_accepts(cls: type) -> tuple[set[str], bool]:
+def _fit_accepts(cls: type[CodingRule]) -> tuple[set[str], bool]:
     """The keyword names ``cls._fit`` takes, and whether it takes any (``**kwargs``); the
     base class's placeholder takes none."""
     if cls._fit is CodingRule._fit:
@@ -470,7 +489,7 @@ def _fit_accepts(cls: type) -> tuple[set[str], bool]:
     return names, any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
 
 
-def _legacy_tags(cls: type, base: Tags) -> Tags:
+def _legacy_tags(cls: type[CodingRule], base: Tags) -> Tags:
     """Tags for a class that declares none: what the framework read from it before tags."""
     accepted, _ = _fit_accepts(cls)
     update = cls.params.get("update")
@@ -483,7 +502,7 @@ def _legacy_tags(cls: type, base: Tags) -> Tags:
                    update_modes=modes, sparsity_param=sparsity)
 
 
-def _resolve_tags(cls: type) -> None:
+def _resolve_tags(cls: type[CodingRule]) -> None:
     """Set ``cls.tags`` (declared, inherited or derived), its aliases ``code_kind`` and
     ``supervised``, and refuse tags that are wrong or that the class does not honour."""
     own = cls.__dict__
@@ -516,7 +535,7 @@ def _resolve_tags(cls: type) -> None:
     cls.supervised = tags.uses_labels
 
 
-def _tag_problems(cls: type, tags: Tags) -> list[tuple[str, str]]:
+def _tag_problems(cls: type[CodingRule], tags: Tags) -> list[tuple[str, str]]:
     """What the class does not honour of its tags: parameters it does not declare, a
     classifier it does not define, fit options its ``_fit`` does not take."""
     out: list[tuple[str, str]] = []
@@ -562,14 +581,14 @@ def _tag_problems(cls: type, tags: Tags) -> list[tuple[str, str]]:
     return out
 
 
-def _unexpected(cls: type, name: str) -> TypeError:
+def _unexpected(cls: type[CodingRule], name: str) -> TypeError:
     close = difflib.get_close_matches(name, list(cls.params), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return TypeError(f"rule '{cls.name}' has no parameter '{name}'{hint} "
                      f"(parameters: {', '.join(cls.params)})")
 
 
-def _make_init(cls: type):
+def _make_init(cls: type[CodingRule]) -> Callable[..., None]:
     params = cls.params
 
     def __init__(self, **kwargs: Any) -> None:

@@ -190,18 +190,19 @@ def execute_many(specs: list[RunSpec], *, device: str = "cpu",
     rules = [get_rule(s.get("model.rule"), **s.rule_params) for s in specs]
     t = time.perf_counter()
     try:
-        failed = type(rules[0]).fit_many(rules, data.X_train, data.y_train,
-                                         validation_data=(data.X_test, data.y_test),
-                                         device=device, progress=progress)
+        rule_cls: Any = type(rules[0])  # a rule with fit_many (vector_key checked it)
+        failed = rule_cls.fit_many(rules, data.X_train, data.y_train,
+                                   validation_data=(data.X_test, data.y_test),
+                                   device=device, progress=progress)
     except Exception as exc:  # noqa: BLE001 - a rule that raises fails its own runs only
         why = f"{type(exc).__name__} in {specs[0].get('model.rule')}.fit_many: {exc}"
         return [RunOutcome(None, {}, {}, "failed", why) for _ in specs]
     fit_seconds = (time.perf_counter() - t) / len(specs)
     out = []
-    for rule, exc in zip(rules, failed, strict=True):
+    for rule, error in zip(rules, failed, strict=True):
         curves = getattr(rule, "curves_", {}) or {}
-        if exc is not None:
-            out.append(RunOutcome(None, curves, _last(curves), "failed", str(exc)))
+        if error is not None:
+            out.append(RunOutcome(None, curves, _last(curves), "failed", str(error)))
             continue
         final = _last(curves)
         try:

@@ -188,10 +188,10 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     """Spearman's rank correlation (ties averaged); 0 when either side is constant."""
     from scipy.stats import spearmanr
 
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if xa.size < 2 or np.ptp(xa) == 0 or np.ptp(ya) == 0:
         return 0.0
-    return float(spearmanr(x, y).statistic)
+    return float(spearmanr(xa, ya).statistic)
 
 
 def cluster_bootstrap(clusters: Sequence[Sequence[Any]],

@@ -27,8 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.metrics.activity import activity
-
 __all__ = ["WATCH_WINDOW", "DENSE_THRESHOLD", "watch_codes", "watch_rule", "after_pass",
            "tensorboard_logger"]
 
@@ -50,10 +48,14 @@ def watch_codes(codes: Any, *, threshold: float = 0.0,
     >>> row["l0"], row["dead_fraction"], row["dense_fraction"]
     (1.25, 0.6, 0.4)
     """
+    # imported here: a rule module imports this one, and the metrics (with scipy's BLAS) must
+    # not load inside a run after its thread limits are set (neurocode.sweep.run_threads)
+    from neurocode.metrics.activity import activity
+
     a = activity(np.asarray(codes), threshold)
     return {"activity_ratio": a["activity_ratio"], "l0": a["avr"],
             "treves_rolls": a["treves_rolls"], "dead_fraction": a["dead_fraction"],
-            "dense_fraction": float((a["unit_activity"] > dense_threshold).mean()),
+            "dense_fraction": float((np.asarray(a["unit_activity"]) > dense_threshold).mean()),
             "lifetime_sparseness_mean": a["lifetime_sparseness_mean"],
             "lifetime_sparseness": a["lifetime_sparseness"], "window": a["n_stimuli"]}
 

@@ -9,6 +9,7 @@ article's code; the encoder pads as TensorFlow's SAME does (0 before, 1 after).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -181,6 +182,7 @@ class ConvAE(ConvNet):
             raise ValueError(f"decoder must be one of {', '.join(map(repr, DECODERS))}, "
                              f"got {decoder!r}")
         self.decoder_kind = decoder
+        self.dec: nn.Conv2d | nn.ConvTranspose2d
         if decoder == "subpixel":
             self.dec = nn.Conv2d(feature_maps, 4, 3, stride=1, padding=1)
         else:
@@ -191,8 +193,9 @@ class ConvAE(ConvNet):
         """The decoder's bias and the kind of kernel placement: for the original, the mean of
         the encoder's biases (the centre of its copies) on the transposed conv."""
         if self.decoder_kind == ORIGINAL_473BC3F:
-            return self.encoder.conv.bias.mean().reshape(1), "transposed"
-        return self.dec.bias, self.decoder_kind
+            # the convolutions are built with biases (Conv2d's bias is Optional to torch)
+            return cast(torch.Tensor, self.encoder.conv.bias).mean().reshape(1), "transposed"
+        return cast(torch.Tensor, self.dec.bias), self.decoder_kind
 
     def _decoder_args(self) -> tuple:
         bias, kind = self._decoder_offset()

@@ -227,7 +227,7 @@ class _ReluL1Rule(CodingRule):
 
     @torch.no_grad()
     def _forward_masked(self, X: np.ndarray, mask: np.ndarray, want: str) -> np.ndarray:
-        net = self._net()
+        net: Any = self._net()  # FCNet, ConvNet or ConvAE: out, decode, maps_shape by kind
         keep = torch.from_numpy(mask.astype(np.float32))
         outs = []
         for i in range(0, len(X), self.eval_batch):
@@ -365,7 +365,7 @@ class ReluL1ConvAE(ReluL1CNN):
                       sparse_backward=self.sparse_backward)
 
     def _decode(self, codes: np.ndarray) -> np.ndarray:
-        net = self._net()
+        net: Any = self._net()  # the autoencoder (ConvAE): its decode and maps_shape
         with torch.no_grad():
             h = torch.as_tensor(codes, dtype=torch.float32)
             return net.decode(h.reshape(len(h), *net.maps_shape)).numpy()

@@ -12,6 +12,7 @@ units for the sparse one.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -156,6 +157,8 @@ class SparseConvCode(torch.autograd.Function):
         logits = out_b.unsqueeze(0).repeat(batch, 1).index_add_(0, b, (w_j * vals).t())
         recon = k_j = where = None
         if decoder is not None:
+            # with a decoder, its kernel and bias are given
+            dec_w, dec_b = cast(torch.Tensor, dec_w), cast(torch.Tensor, dec_b)
             r = torch.div(pos, maps.shape[3], rounding_mode="floor")
             where, shape = _decoder_scatter(decoder, b, r, pos - r * maps.shape[3])
             k_j = _decoder_kernel(decoder, dec_w).index_select(0, c)  # (|A|, taps)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -41,8 +41,12 @@ def loss_terms(model: nn.Module, out: Output, x: torch.Tensor, y: torch.Tensor,
     ``loss_ae`` and ``loss_sc`` beside.
     """
     if getattr(model, "decoder_kind", None) == ORIGINAL_473BC3F:
-        return original_terms(out.logits, out.hidden, out.recon, x.reshape(x.shape[0], -1), y,
-                              l1, model.encoder.conv.bias)
+        # only the autoencoder has a decoder_kind; it always reconstructs, and its
+        # convolutions have biases (Optional to torch)
+        ae = cast(ConvAE, model)
+        return original_terms(out.logits, out.hidden, cast(torch.Tensor, out.recon),
+                              x.reshape(x.shape[0], -1), y, l1,
+                              cast(torch.Tensor, ae.encoder.conv.bias))
     ce = F.cross_entropy(out.logits, y)
     l1_term = l1 * out.hidden.sum()
     terms = {"ce": ce, "l1": l1_term}
@@ -233,7 +237,9 @@ class VmapSteps:
         self.params, self.buffers = stack_module_state(nets)
         skeleton = copy.deepcopy(nets[0]).to("meta")
         if hasattr(skeleton, "sparse_backward"):
-            skeleton.sparse_backward = False  # a custom backward does not vmap: the dense one
+            # a custom backward does not vmap: the dense one (torch types Module.__setattr__
+            # for tensors and modules only; this is a plain attribute)
+            skeleton.sparse_backward = False  # type: ignore[assignment]
         self.has_recon = isinstance(nets[0], ConvAE)
         self.original = getattr(nets[0], "decoder_kind", None) == ORIGINAL_473BC3F
         has_recon = self.has_recon
@@ -339,8 +345,9 @@ def train(steps: ModuleSteps | VmapSteps, data: TrainData, l1s: list[float], lr:
                 row = {"step": step, **evaluate(steps.network(i), data.x_val, data.y_val,
                                                 l1s[i], bs, data.eval_batch), **readings[i]}
                 rows[i].append(row)
-                if callbacks[i] is not None:
-                    callbacks[i](step, row)
+                callback = callbacks[i]
+                if callback is not None:
+                    callback(step, row)
 
     perm = torch.randperm(n, generator=gen).to(device)
     with torch.no_grad():

@@ -77,7 +77,8 @@ def load_data(data: dict[str, Any], seed: int = 0) -> Dataset:
             images, labels = images[:n], labels[:n]
             X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
             parts += [X, labels.astype(np.int64)]
-        ds = Dataset(*parts, image_shape=(28, 28))
+        X_train, y_train, X_test, y_test = parts
+        ds = Dataset(X_train, y_train, X_test, y_test, image_shape=(28, 28))
     return _preprocess(ds, data.get("preprocess", "none"))
 
 

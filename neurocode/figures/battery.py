@@ -133,7 +133,7 @@ def _config_colours(confs: list[str], excluded: list[bool] | None = None) -> lis
 #: The runs kept out of the verdicts (as :mod:`neurocode.figures.dose`): grey
 #: (:data:`~neurocode.figures.style.EXCLUDED_GREY`), dotted, hollow crosses; never a
 #: configuration's colour, line or legend entry.
-_EXCLUDED_LINE = {"color": EXCLUDED_GREY, "lw": 1.0, "ls": ":", "marker": "X", "ms": 5,
+_EXCLUDED_LINE: dict[str, Any] = {"color": EXCLUDED_GREY, "lw": 1.0, "ls": ":", "marker": "X", "ms": 5,
                   "mfc": "none", "mec": EXCLUDED_GREY, "mew": 1.0}
 
 

@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from matplotlib.lines import Line2D
@@ -192,7 +193,7 @@ def _measured(runs: Sequence[RunResult]) -> list[RunResult]:
 #: The look of the excluded runs (grey as in :mod:`neurocode.figures.dose`,
 #: :data:`~neurocode.figures.style.EXCLUDED_GREY`): hollow grey crosses, never a rule's
 #: colour or marker.
-_EXCLUDED_STYLE = {"ls": "none", "marker": "X", "ms": 8, "mfc": "none", "mec": EXCLUDED_GREY,
+_EXCLUDED_STYLE: dict[str, Any] = {"ls": "none", "marker": "X", "ms": 8, "mfc": "none", "mec": EXCLUDED_GREY,
                    "mew": 1.2, "color": EXCLUDED_GREY}
 
 

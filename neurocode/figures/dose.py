@@ -105,7 +105,7 @@ def _dead(r: RunResult) -> float:
     if _finite(v):
         return float(v)
     v = r.final.get("dead_fraction")
-    return float(v) if _finite(v) else float("nan")
+    return float(v) if v is not None and _finite(v) else float("nan")
 
 
 @dataclass(frozen=True)
@@ -178,9 +178,9 @@ def level_values(fam: Family) -> str:
     ``k = 1, 4, 16, 64, 128``; ``decoder = subpixel, transposed; λ = 0, 1e-5, 1e-4``."""
     parts = []
     for key in fam.varied:
-        vals = {json.dumps(r.param(key), sort_keys=True, default=str)
-                for lv in fam.levels for r in lv.runs}
-        vals = [json.loads(v) for v in vals]
+        dumped = {json.dumps(r.param(key), sort_keys=True, default=str)
+                  for lv in fam.levels for r in lv.runs}
+        vals = [json.loads(v) for v in dumped]
         words = [format_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
                  else str(v) for v in sort_by_value(vals)]
         parts.append(f"{param_name(key)} = {', '.join(words)}")
@@ -250,7 +250,11 @@ def _levels(fam: Family, prop: DoseProperty) -> _Drawn:
         m, low, high, kind = level_interval([prop.value(r) for r in lv.runs])
         if not _finite(m):
             continue
-        xs.append(x), ys.append(m), lo.append(low), hi.append(high), kinds.append(kind)
+        xs.append(x)
+        ys.append(m)
+        lo.append(low)
+        hi.append(high)
+        kinds.append(kind)
     return _Drawn(fam, np.array(xs, float), np.array(ys, float), np.array(lo, float),
                   np.array(hi, float), kinds)
 

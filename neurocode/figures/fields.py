@@ -133,14 +133,14 @@ def fields_figures(results_dir, n_max: int = 144) -> dict[str, Figure]:
     import json
     import sys
 
-    from neurocode.results import distinct_labels, load_results
+    from neurocode.results import RunResult, distinct_labels, load_results
     from neurocode.rules import load_rule
     from neurocode.store import StoreError
 
     figs: dict[str, Figure] = {}
     # one figure per configuration: of runs that differ only by seed, the lowest seed's (of
     # two runs with the same seed, the first by path, as the store lists them)
-    first: dict[str, object] = {}
+    first: dict[str, RunResult] = {}
     for rec in sorted(load_results(results_dir), key=lambda r: r.path):
         cfg = {k: v for k, v in (rec.config or {}).items() if k != "seed"}
         key = json.dumps([rec.experiment, cfg], sort_keys=True, default=str)

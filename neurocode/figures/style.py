@@ -513,9 +513,10 @@ def figure_formats(formats: str | Iterable[str]) -> Iterator[tuple[str, ...]]:
     >>> current_formats()
     ('png',)
     """
-    token = _FORMATS.set(check_formats(formats))
+    chosen = check_formats(formats)
+    token = _FORMATS.set(chosen)
     try:
-        yield _FORMATS.get()
+        yield chosen
     finally:
         _FORMATS.reset(token)
 

@@ -251,7 +251,9 @@ def _sumup_panel(ax, prop: Property, groups: Sequence[_Group], n_values: Sequenc
     if prop.key == "fault":
         ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
     _bands(ax, n_values)
-    better = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(prop.better, "")
+    says: dict[str | None, str] = {"higher": " (higher is better)",
+                                   "lower": " (lower is better)"}
+    better = says.get(prop.better, "")
     ax.set_title(prop.title + better, fontsize=10)
     ax.set_xlabel(AXIS_LABELS["activity_ratio"], fontsize=8)
     ax.set_ylabel(prop.ylabel, fontsize=8)

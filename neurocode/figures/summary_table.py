@@ -167,8 +167,9 @@ def _table_figure(runs: Sequence[RunResult]) -> Figure:
         rows.append([format_cell(row.get(c)) for c in CODE_TYPES])
         colours.append([RANK_COLOURS[min(tiers[c], len(RANK_COLOURS) - 1)] if c in tiers
                         else "#ffffff" for c in CODE_TYPES])
-        arrow = {"higher": "↑ higher is better", "lower": "↓ lower is better"}.get(
-            prop.better, "descriptive (not ranked)")
+        arrows: dict[str | None, str] = {"higher": "↑ higher is better",
+                                         "lower": "↓ lower is better"}
+        arrow = arrows.get(prop.better, "descriptive (not ranked)")
         if not sp.defined:
             spread = "seed spread unknown (no configuration has 2 seeds)"
             if prop.better:

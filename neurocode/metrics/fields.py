@@ -39,7 +39,7 @@ def _fields(weights, image_shape) -> tuple[np.ndarray, tuple[int, int]]:
         raise ValueError(f"image_shape {tuple(image_shape)} does not match {W.shape[1]} features")
     if not np.isfinite(W).all():
         raise ValueError("weights contain NaN or infinite values")
-    return W, shape  # type: ignore[return-value]
+    return W, shape
 
 
 def spatial_spread(weights, image_shape) -> np.ndarray:

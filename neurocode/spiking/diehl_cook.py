@@ -211,8 +211,8 @@ class DiehlCookModel:
 def _mean_factor(model: DiehlCookModel, tau: str, dt: float) -> float:
     if model.integrator != "exponential":
         return 1.0
-    tau = getattr(model, tau)
-    return float(-np.expm1(-dt / tau) * tau / dt)
+    value = getattr(model, tau)
+    return float(-np.expm1(-dt / value) * value / dt)
 
 
 def _brian1_counts(refrac: float, dt: float) -> tuple[int, int]:

@@ -263,8 +263,8 @@ def covariance_error(alpha: Any, a: Any, patterns: str = "k-of-N") -> np.ndarray
             while f(hi) > 0 and hi < _U_MAX:
                 hi = hi * 1.5 + 1.0
             out[i] = 2.0 * _Q(brentq(f, uc, hi, xtol=1e-12)) if f(hi) <= 0 else 0.0
-    out = out.reshape(al.shape)
-    return float(out) if out.ndim == 0 else out
+    shaped = out.reshape(al.shape)
+    return float(shaped) if shaped.ndim == 0 else shaped
 
 
 def one_step_capacity(a: Any, tolerance: float = 0.1, patterns: str = "k-of-N") -> float:

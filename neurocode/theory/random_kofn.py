@@ -34,7 +34,7 @@ REFERENCE_N = 784
 UNION_M = 10
 
 
-def theory_capacity_bits(k: Sequence[float], N: int = REFERENCE_N) -> np.ndarray:
+def theory_capacity_bits(k: Sequence[float] | np.ndarray, N: int = REFERENCE_N) -> np.ndarray:
     """Willshaw bits per synapse at capacity (autoassociative, half cues of ``max(1,
     round(k/2))`` units, tolerance ``0.1 k / N``, as the battery measures) for each ``k``; NaN
     where undefined (``k < 2``: no synapse is set)."""
@@ -50,7 +50,7 @@ def theory_capacity_bits(k: Sequence[float], N: int = REFERENCE_N) -> np.ndarray
     return np.asarray(out, dtype=float)
 
 
-def theory_fault_auc(k: Sequence[int], theta: Sequence[int] | int = 1,
+def theory_fault_auc(k: Sequence[int] | np.ndarray, theta: Sequence[int] | int = 1,
                      n_grid: int = 2001) -> np.ndarray:
     """Area under the binomial survival curve over the silenced fraction 0..1 (trapezoid on
     ``n_grid`` points of :func:`~neurocode.theory.survival.kofn_survival_theory`)."""
@@ -64,7 +64,7 @@ def theory_fault_auc(k: Sequence[int], theta: Sequence[int] | int = 1,
     return np.asarray(out)
 
 
-def theory_union_false_match(k: Sequence[float], M: int = UNION_M,
+def theory_union_false_match(k: Sequence[float] | np.ndarray, M: int = UNION_M,
                              N: int = REFERENCE_N) -> np.ndarray:
     """Ahmad & Hawkins' full-match false positive of a random k-of-N probe against the union
     of ``M`` random codes (expected union size ``s = N (1 - (1 - k/N)^M)``)."""
@@ -77,7 +77,7 @@ def theory_union_false_match(k: Sequence[float], M: int = UNION_M,
     return np.asarray(out)
 
 
-def theory_m_fraction_90(k: Sequence[float], N: int = REFERENCE_N,
+def theory_m_fraction_90(k: Sequence[float] | np.ndarray, N: int = REFERENCE_N,
                          level: float = 0.9) -> np.ndarray:
     """Smallest ``m / N`` with ``P(at least one of k active units among m observed) >= level``
     (hypergeometric: ``1 - C(N-k, m) / C(N, m)``)."""
