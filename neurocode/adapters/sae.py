@@ -120,6 +120,9 @@ class DictionaryCode(CodingRule):
         An object with ``encode``/``decode`` (a sparse autoencoder; torch modules included)
         or a fitted scikit-learn ``DictionaryLearning``, ``MiniBatchDictionaryLearning`` or
         a ``SparseCoder``.
+
+    Other Parameters
+    ----------------
     batch_size : int, default 1024
         Stimuli per call of ``encode``/``decode``.
 

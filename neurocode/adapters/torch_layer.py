@@ -220,6 +220,9 @@ class TorchLayerCode(CodingRule):
     layer : str
         The dotted name of the code layer (``model.get_submodule(layer)``; :func:`layer_names`
         lists them); ``""`` is the model itself.
+
+    Other Parameters
+    ----------------
     input_shape : tuple of int, optional
         The shape of one stimulus as the model takes it, without the batch axis (e.g.
         ``(1, 28, 28)``); each row of ``X`` is reshaped to it. None: rows as they are.
