@@ -242,3 +242,17 @@ def test_a_results_folder_that_cannot_take_the_curves_is_said_once(tmp_path, mon
     _store_theory_curves(tmp_path, 64)
     assert "no space left" in capsys.readouterr().err
     assert not theory_codes.theory_curves_path(tmp_path, 64).exists()
+
+
+def test_a_disk_that_fills_during_the_write_leaves_nothing_and_names_it(tmp_path, monkeypatch):
+    import os
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)     # the store's atomic writer writes through it
+    with pytest.raises(TheoryCurvesWriteError, match="no space left on device") as info:
+        save_theory_curves(_synthetic(), tmp_path / "t.npz")
+    assert info.value.errno == errno.ENOSPC and "t.npz" in str(info.value)
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []

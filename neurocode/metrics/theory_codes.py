@@ -27,9 +27,9 @@ stored results. :func:`theory_curves_path` is where a results folder keeps it::
 
 from __future__ import annotations
 
+import io
 import math
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -250,22 +250,20 @@ def save_theory_curves(curves: Mapping[str, Any], path: str | os.PathLike) -> Pa
         When the file cannot be written (the temporary is removed, a file there before is
         kept).
     """
+    from neurocode.store import StorageError, write_file_atomic
+
     flat = _flatten(curves)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    buf = io.BytesIO()
     try:
+        np.savez(buf, **flat)   # in memory; the store's one atomic writer puts it on disk
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "xb") as fh:
-            np.savez(fh, **flat)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise TheoryCurvesWriteError(path, exc) from exc
-        raise
+        write_file_atomic(path, buf.getvalue())
+    except StorageError as exc:
+        raise TheoryCurvesWriteError(path, exc.__cause__ if isinstance(exc.__cause__, OSError)
+                                     else exc) from exc
+    except OSError as exc:
+        raise TheoryCurvesWriteError(path, exc) from exc
     return path
 
 
