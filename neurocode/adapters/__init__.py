@@ -101,15 +101,9 @@ def _dataset(X_train: Any, y_train: Any, X_test: Any, y_test: Any, *, test_fract
         if len(X) < 4:
             raise AdapterError(f"X_train has {len(X)} stimuli: too few to split into training "
                                f"and test stimuli (give X_test)")
-        from sklearn.model_selection import train_test_split
+        from neurocode.data.codes import split_indices  # the split measure --codes makes
 
-        idx = np.arange(len(X))
-        try:
-            tr, te = train_test_split(idx, test_size=f, random_state=random_state,
-                                      stratify=y)
-        except ValueError:  # a class too small to stratify: a plain split
-            tr, te = train_test_split(idx, test_size=f, random_state=random_state)
-        tr, te = np.sort(tr), np.sort(te)
+        tr, te = split_indices(len(X), y, f, random_state)
         Xtr, Xte = X[tr], X[te]
         ytr, yte = (None, None) if y is None else (y[tr], y[te])
     else:

@@ -108,12 +108,7 @@ def split_codes(codes: Any, labels: Any = None, *, codes_test: Any = None,
         if len(C) < 4:
             raise ValueError(f"codes has {len(C)} rows: too few to split into training and "
                              f"test stimuli")
-        from sklearn.model_selection import train_test_split
-
-        idx = np.arange(len(C))
-        tr, te = train_test_split(idx, test_size=f, random_state=random_state,
-                                  stratify=y if y is not None and _stratifiable(y, f) else None)
-        tr, te = np.sort(tr), np.sort(te)
+        tr, te = split_indices(len(C), y, f, random_state)
         out = CodeSet(C[tr], None if y is None else y[tr], C[te],
                       None if y is None else y[te], source)
     for what, arr in (("training", out.codes_train), ("test", out.codes_test)):
@@ -121,6 +116,18 @@ def split_codes(codes: Any, labels: Any = None, *, codes_test: Any = None,
             raise ValueError(f"the {what} codes are all zero (an empty code: no unit is ever "
                              f"active); nothing can be measured")
     return out
+
+
+def split_indices(n: int, y: np.ndarray | None, test_fraction: float,
+                  random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted training and test indices of ``n`` stimuli, ``test_fraction`` of them for test,
+    stratified by ``y`` when every class can be (else a plain random split)."""
+    from sklearn.model_selection import train_test_split
+
+    strat = y if y is not None and _stratifiable(y, test_fraction) else None
+    tr, te = train_test_split(np.arange(n), test_size=test_fraction, random_state=random_state,
+                              stratify=strat)
+    return np.sort(tr), np.sort(te)
 
 
 def _stratifiable(y: np.ndarray, f: float) -> bool:
