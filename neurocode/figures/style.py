@@ -36,9 +36,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import errno as _errno
+import io
 import os
 import re
-import secrets
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -368,18 +368,19 @@ def safe_stem(stem: str) -> str:
 def save_figure(fig: Figure, path: str | os.PathLike, fmt: str | None = None) -> Path:
     """Write ``fig`` to ``path`` atomically; the path.
 
-    The figure is drawn into a temporary file beside ``path`` (``.<name>.<random>.partial``, in
-    the same folder, so the rename never crosses a file system), which is then renamed onto
-    ``path`` (:func:`os.replace`): a reader sees the old file or the whole new one, never part
-    of one. PNG at :data:`DPI`; SVG without a date. Call it inside :func:`save_figures`'s
-    ``rc_context`` (text kept as text, fixed SVG ids) for byte-identical SVGs.
+    The figure is drawn in memory, then written by the store's one atomic writer
+    (:func:`neurocode.store.write_file_atomic`: a ``.partial`` file beside ``path``, fsynced,
+    renamed onto ``path``): a reader sees the old file or the whole new one, never part of one,
+    and a figure that fails to draw touches no file at all. PNG at :data:`DPI`; SVG without a
+    date. Call it inside :func:`save_figures`'s ``rc_context`` (text kept as text, fixed SVG
+    ids) for byte-identical SVGs.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
         The figure.
     path : path-like
-        The file to write; its folder must exist.
+        The file to write.
     fmt : str, optional
         ``"png"`` or ``"svg"`` (or any format matplotlib writes); default: the suffix of
         ``path``.
@@ -393,22 +394,21 @@ def save_figure(fig: Figure, path: str | os.PathLike, fmt: str | None = None) ->
     ------
     FigureWriteError
         When the file cannot be written (full disk, read-only or missing folder, ...): the
-        temporary is removed and a file at ``path`` before the call is left as it was.
+        partial file is removed and a file at ``path`` before the call is left as it was.
     """
+    from neurocode.store import StorageError, write_file_atomic
+
     path = Path(path)
     ext = (fmt or path.suffix.lstrip(".")).lower()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=DPI, format=ext, metadata=_metadata(ext))
     try:
-        fig.savefig(tmp, dpi=DPI, format=ext, metadata=_metadata(ext))
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise FigureWriteError(path, exc) from exc
-        raise
+        write_file_atomic(path, buf.getvalue())
+    except StorageError as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, OSError):
+            cause = OSError(exc.errno, exc.cause) if exc.errno is not None else OSError(exc.cause)
+        raise FigureWriteError(path, cause) from exc
     return path
 
 
