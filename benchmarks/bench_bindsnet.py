@@ -12,8 +12,8 @@ Both engines train (STDP on) on the same MNIST digits, one sample at a time, eac
 numba), rounds interleaved (numba block, BindsNET block, ...; the best round of each):
 
 * the same input: Poisson trains of rate ``pixel / 8 * 2`` Hz (the original's intensity 2)
-  for 350 ms per sample, drawn by :func:`neurocode.spiking.poisson.draw_trains` from the same
-  seeds; the numba engine draws them inside its loop (timed), BindsNET gets them as a
+  for 350 ms per sample, drawn by :func:`neurocode.models.diehl_cook.poisson.draw_trains` from
+  the same seeds; the numba engine draws them inside its loop (timed), BindsNET gets them as a
   ``(steps, 1, 1, 28, 28)`` tensor made beforehand (not timed);
 * the same initial input weights (``0.3 (U(0, 1) + 0.01)``) and initial thresholds;
 * 350 ms per sample and nothing else: the numba engine with ``Protocol(t_rest=0,
@@ -47,9 +47,9 @@ import time
 import numpy as np
 
 from neurocode.data import load_mnist
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol
-from neurocode.spiking.fast_engine import FastEngine
-from neurocode.spiking.poisson import draw_trains
+from neurocode.models.diehl_cook.fast_engine import FastEngine
+from neurocode.models.diehl_cook.network import DiehlCookModel, Protocol
+from neurocode.models.diehl_cook.poisson import draw_trains
 
 T_PRESENT = 350.0
 

@@ -40,10 +40,10 @@ import time
 import numpy as np
 
 from neurocode.data import load_mnist
-from neurocode.spiking.brian2_engine import Brian2Engine
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol
-from neurocode.spiking.fast_engine import FastEngine
-from neurocode.spiking.poisson import draw_trains, row_seeds
+from neurocode.models.diehl_cook.brian2_engine import Brian2Engine
+from neurocode.models.diehl_cook.fast_engine import FastEngine
+from neurocode.models.diehl_cook.network import DiehlCookModel, Protocol
+from neurocode.models.diehl_cook.poisson import draw_trains, row_seeds
 
 
 def model_overrides(pairs: list[str], ap: argparse.ArgumentParser) -> dict:

@@ -13,10 +13,10 @@ import pytest
 
 from neurocode.config import resolve
 from neurocode.models.diehl_cook import DiehlCook
+from neurocode.models.diehl_cook.fast_engine import FastEngine, delay_buckets
+from neurocode.models.diehl_cook.network import DiehlCookModel, Protocol, delay_steps
 from neurocode.params import ParamError
 from neurocode.rules import load_rule, save_rule
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol, delay_steps
-from neurocode.spiking.fast_engine import FastEngine, delay_buckets
 
 from conftest import REPO, needs_mnist, registered_fixture
 
@@ -264,7 +264,7 @@ def test_a_delayed_spike_arrives_and_learns_on_arrival():
 def test_spikes_in_flight_arrive_in_the_next_call_and_not_after_a_reset():
     """A presentation cut into single steps gives what one call gives (spikes emitted near the
     end of a call arrive in the next, as in Brian2's queue); a reset to rest drops them."""
-    from neurocode.spiking.poisson import draw_trains
+    from neurocode.models.diehl_cook.poisson import draw_trains
 
     rng = np.random.default_rng(3)
     n_in, n_e, n = 50, 5, 60
@@ -360,7 +360,7 @@ def test_poly_exp_is_within_an_ulp_of_the_correctly_rounded_exp():
     import mpmath
     from numba import njit
 
-    from neurocode.spiking.fast_engine import POLY_EXP_RANGE, poly_exp
+    from neurocode.models.diehl_cook.fast_engine import POLY_EXP_RANGE, poly_exp
 
     @njit
     def many(x):

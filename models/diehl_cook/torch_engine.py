@@ -2,14 +2,15 @@
 
 With the weights and thresholds frozen (labelling the neurons, testing, the battery's
 encodes), samples are independent, so a whole batch advances one time step per set of tensor
-operations on ``(batch, n_e)`` state: the step of :func:`neurocode.spiking.fast_engine.simulate`
-(the model's integrator in the form Brian2 writes it, Brian2's schedule: groups, thresholds,
-synapses, resets; Brian 1's refractoriness and input delays when the model asks for them)
-written once more with tensors, on the CPU or a GPU (``device="cuda"``).
+operations on ``(batch, n_e)`` state: the step of
+:func:`neurocode.models.diehl_cook.fast_engine.simulate` (the model's integrator in the form
+Brian2 writes it, Brian2's schedule: groups, thresholds, synapses, resets; Brian 1's
+refractoriness and input delays when the model asks for them) written once more with tensors,
+on the CPU or a GPU (``device="cuda"``).
 
 It reproduces the numba engine spike for spike, in float64: every sample gets the same input
-train (:mod:`neurocode.spiking.poisson`, drawn on the host per sample and attempt), and the
-additions that the numba loop makes one after the other are made in the same order here (the
+train (:mod:`~neurocode.models.diehl_cook.poisson`, drawn on the host per sample and attempt), and
+the additions that the numba loop makes one after the other are made in the same order here (the
 input weight rows of one sample and step in increasing input index, one ``w_ie`` per
 inhibitory spike; with delays, the oldest emission first), so the floating-point sums are the
 same (the exponentials of the default integrator may differ in the last bit between torch's
@@ -28,8 +29,8 @@ import math
 import numpy as np
 import torch
 
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol
-from neurocode.spiking.poisson import draw_trains
+from neurocode.models.diehl_cook.network import DiehlCookModel, Protocol
+from neurocode.models.diehl_cook.poisson import draw_trains
 
 __all__ = ["TorchEngine"]
 
@@ -40,8 +41,10 @@ class TorchEngine:
     """Frozen-weight Diehl & Cook network in torch (see the module docstring); ``delays``:
     optional (n_in, n_e) input delays in whole steps."""
 
-    def __init__(self, W: np.ndarray, theta: np.ndarray, model: DiehlCookModel = DiehlCookModel(),
-                 protocol: Protocol = Protocol(), device: str | torch.device = "cpu",
+    def __init__(self, W: np.ndarray, theta: np.ndarray,
+                 model: DiehlCookModel = DiehlCookModel(),
+                 protocol: Protocol = Protocol(),
+                 device: str | torch.device = "cpu",
                  chunk: int = 2000, delays: np.ndarray | None = None) -> None:
         self.device = torch.device(device)
         self.W = torch.as_tensor(np.asarray(W, dtype=np.float64), device=self.device)
@@ -178,8 +181,8 @@ class TorchEngine:
 
 
 class _ExpStep:
-    """The exponential-Euler step of :func:`neurocode.spiking.fast_engine._exp_step` on tensors
-    (the same constants, the same order of operations)."""
+    """The exponential-Euler step of :func:`neurocode.models.diehl_cook.fast_engine._exp_step` on
+    tensors (the same constants, the same order of operations)."""
 
     def __init__(self, C, tau: float, e_exc: float, e_inh: float, v_rest: float) -> None:
         self.dt = C.dt

@@ -1,11 +1,13 @@
-"""Diehl & Cook (2015): unsupervised digit recognition with STDP in a spiking network.
+"""The Diehl & Cook (2015) coding rule, registered as ``diehl-cook``.
 
 Source: P. U. Diehl and M. Cook (2015), "Unsupervised learning of digit recognition using
 spike-timing-dependent plasticity", Frontiers in Computational Neuroscience 9:99,
 doi:10.3389/fncom.2015.00099, and the authors' Brian 1 code, whose constants and protocol are
-reproduced (:mod:`neurocode.spiking.diehl_cook`). Two engines run it: a numba engine
-(:mod:`neurocode.spiking.fast_engine`, the default) and Brian2
-(:mod:`neurocode.spiking.brian2_engine`), tested to give the same spikes on the same input.
+reproduced (:mod:`~neurocode.models.diehl_cook.network`). Two engines run it: a numba engine
+(:mod:`~neurocode.models.diehl_cook.fast_engine`, the default) and Brian2
+(:mod:`~neurocode.models.diehl_cook.brian2_engine`), tested to give the same spikes on the same
+input; frozen runs on a GPU go through :mod:`~neurocode.models.diehl_cook.torch_engine`. The
+engines are imported when a rule first runs one (numba and Brian2 take seconds to import).
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.params import Param, ParamError
-from neurocode.rules import CodingRule, NotFittedError
-from neurocode.spiking.diehl_cook import (
+from neurocode.models.diehl_cook.network import (
     INTEGRATORS,
     REFRACTORINESS,
     DiehlCookModel,
@@ -27,6 +27,8 @@ from neurocode.spiking.diehl_cook import (
     delay_steps,
     timestep,
 )
+from neurocode.params import Param, ParamError
+from neurocode.rules import CodingRule, NotFittedError
 from neurocode.watch import watch_codes
 
 __all__ = ["DiehlCook"]
@@ -111,8 +113,8 @@ class DiehlCook(CodingRule):
     the reference the numba engine is tested against. Both step in Brian2's schedule (state
     update, thresholds, presynaptic then postsynaptic synaptic pathways, resets) with the same
     update (Brian2's ``method`` and the equations of
-    :mod:`neurocode.spiking.brian2_engine`), STDP traces are exact exponentials of the time
-    since the last spike in both (event-driven), and both draw the same input trains from the
+    :mod:`~neurocode.models.diehl_cook.brian2_engine`), STDP traces are exact exponentials of the
+    time since the last spike in both (event-driven), and both draw the same input trains from the
     same seeds, so the engines differ only in floating-point rounding (Brian2 computes in
     volts and seconds, numba in mV and ms): spike counts are identical on every sample tested,
     with every option, and weights agree to 1e-12 after an STDP presentation.
@@ -188,7 +190,8 @@ class DiehlCook(CodingRule):
     # proportional to the input need x >= 0; a silenced neuron leaves the soft winner-take-all
     # and the survivors compete without it
     tags = replace(CodingRule.tags, code_kind="spike-count", uses_labels=True, own_readout=True,
-                   input_domain="nonnegative", silencing="resettles", fit_options=("progress", "callback"))
+                   input_domain="nonnegative", silencing="resettles",
+                   fit_options=("progress", "callback"))
     params = {
         "n_e": Param(int, 100, low=1, high=100_000, doc="excitatory (= inhibitory) neurons"),
         "engine": Param(str, "numba", choices=ENGINES,
@@ -300,23 +303,23 @@ class DiehlCook(CodingRule):
     def _engine(self, W: np.ndarray, theta: np.ndarray, learning: bool):
         delays = getattr(self, "delays_", None)
         if self.engine == "brian2":
-            from neurocode.spiking.brian2_engine import Brian2Engine
+            from neurocode.models.diehl_cook.brian2_engine import Brian2Engine
 
             return Brian2Engine(W, theta, self._model(), self._protocol(), learning=learning,
                                 target=self.brian2_target, cache_dir=self.brian2_cache_dir,
                                 delays=delays)
-        from neurocode.spiking.fast_engine import FastEngine
+        from neurocode.models.diehl_cook.fast_engine import FastEngine
 
         return FastEngine(W, theta, self._model(), self._protocol(), delays=delays)
 
     def _frozen_counts(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        from neurocode.spiking.poisson import mix, row_seeds
+        from neurocode.models.diehl_cook.poisson import mix, row_seeds
 
         X = np.ascontiguousarray(X, dtype=np.float64)
         base = np.uint64(mix(np.uint64(self.seed_), np.uint64(_FROZEN_SALT)))
         seeds = row_seeds(X.view(np.uint64), base)
         if self.device == "cuda" and self.engine == "numba":
-            from neurocode.spiking.torch_engine import TorchEngine
+            from neurocode.models.diehl_cook.torch_engine import TorchEngine
 
             engine = TorchEngine(self.W_, self.theta_, self._model(), self._protocol(),
                                  device="cuda", delays=getattr(self, "delays_", None))

@@ -4,8 +4,9 @@ Source: P. U. Diehl and M. Cook (2015), "Unsupervised learning of digit recognit
 spike-timing-dependent plasticity", Frontiers in Computational Neuroscience 9:99, and the
 authors' Brian 1 code (``Diehl_and_Cook_spiking_MNIST.py``), whose values are the defaults
 here. Times are in ms, potentials in mV, conductances in units of the leak conductance
-(dimensionless), rates in Hz. Both engines (:mod:`~neurocode.spiking.fast_engine`,
-:mod:`~neurocode.spiking.brian2_engine`) read these records; neither has constants of its own.
+(dimensionless), rates in Hz. The engines (:mod:`~neurocode.models.diehl_cook.fast_engine`,
+:mod:`~neurocode.models.diehl_cook.brian2_engine`, :mod:`~neurocode.models.diehl_cook.torch_engine`)
+read these records; none has constants of its own.
 
 One time step of ``dt``, in the order of Brian2's default schedule (which the fast engine
 copies):

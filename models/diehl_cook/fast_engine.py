@@ -12,10 +12,11 @@ delays: 2.3-3 times more), a frozen test sample 0.2 ms for 100
 (``benchmarks/bench_spiking.py``: 150-330 times Brian2's cython and numpy targets). With
 frozen weights the samples are independent and :func:`run_frozen` spreads them over threads
 (``prange``); each sample's input train comes from its own seed
-(:mod:`neurocode.spiking.poisson`), so results do not depend on the thread count or the batch.
+(:mod:`~neurocode.models.diehl_cook.poisson`), so results do not depend on the thread count or
+the batch.
 
 The step (:func:`simulate`) follows Brian2's default schedule and its generated update code
-for the model's integrator (:mod:`neurocode.spiking.diehl_cook`: Brian2's
+for the model's integrator (:mod:`neurocode.models.diehl_cook.network`: Brian2's
 ``exponential_euler``, by default with the conductances' step-mean factors, or ``euler``),
 so that the Brian2 engine is a reference it can be compared with spike for spike. The
 exponential step is written as loops of plain arithmetic over the neurons
@@ -51,8 +52,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol
-from neurocode.spiking.poisson import mix, poisson_trains
+from neurocode.models.diehl_cook.network import DiehlCookModel, Protocol
+from neurocode.models.diehl_cook.poisson import mix, poisson_trains
 
 __all__ = ["POLY_EXP_RANGE", "FastEngine", "decay_table", "delay_buckets", "normalise_columns",
            "poly_exp", "run_frozen", "simulate", "train_samples"]
@@ -445,11 +446,13 @@ class FastEngine:
 
     ``present`` runs one given input train (for comparisons with the Brian2 engine);
     ``train`` and ``frozen_counts`` run the whole protocol. ``delays``: optional (n_in, n_e)
-    input delays in whole steps (:func:`~neurocode.spiking.diehl_cook.delay_steps`).
+    input delays in whole steps (:func:`~neurocode.models.diehl_cook.network.delay_steps`).
     """
 
-    def __init__(self, W: np.ndarray, theta: np.ndarray, model: DiehlCookModel = DiehlCookModel(),
-                 protocol: Protocol = Protocol(), alive: np.ndarray | None = None,
+    def __init__(self, W: np.ndarray, theta: np.ndarray,
+                 model: DiehlCookModel = DiehlCookModel(),
+                 protocol: Protocol = Protocol(),
+                 alive: np.ndarray | None = None,
                  delays: np.ndarray | None = None) -> None:
         self.W = np.ascontiguousarray(W, dtype=np.float64).copy()
         self.theta = np.ascontiguousarray(theta, dtype=np.float64).copy()

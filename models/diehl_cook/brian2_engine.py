@@ -1,6 +1,6 @@
 """The reference Diehl & Cook engine: the model as Brian2 equations with units.
 
-The network of :mod:`neurocode.spiking.diehl_cook` written out for Brian2 (>= 2.7):
+The network of :mod:`neurocode.models.diehl_cook.network` written out for Brian2 (>= 2.7):
 
 .. code-block:: text
 
@@ -29,7 +29,7 @@ that make them their exact mean over a step (``(1 - exp(-dt / tau)) tau / dt``);
 ``integrator="exponential_euler"`` unscaled (Brian2's plain method), with ``"euler"``
 ``method='euler'`` (what Brian2's default would pick for these non-linear equations, and what
 Brian 1 picked). Refractory periods are given as the step counts of
-:meth:`~neurocode.spiking.diehl_cook.DiehlCookModel.step_constants`; Brian 1's
+:meth:`~neurocode.models.diehl_cook.network.DiehlCookModel.step_constants`; Brian 1's
 refractoriness (``refractoriness="brian1"``) drops ``(unless refractory)`` from the
 excitatory ``v`` and clamps the inhibitory ``v`` one step longer through a custom event
 (``v = v_reset_i`` after the resets while ``timestep(t - lastspike, dt) < n_clamp_i``).
@@ -42,8 +42,8 @@ end of a ``run`` stay in the pathway's queue for the next one; :meth:`Brian2Engi
 empties it (a stimulus from rest has nothing in flight).
 
 **Input.** The input layer is a ``SpikeGeneratorGroup`` fed with the trains of
-:mod:`neurocode.spiking.poisson` (the same seeds give the same trains as in the fast engine);
-a ``PoissonGroup`` would draw the same process from Brian2's own generator.
+:mod:`~neurocode.models.diehl_cook.poisson` (the same seeds give the same trains as in the fast
+engine); a ``PoissonGroup`` would draw the same process from Brian2's own generator.
 
 **Per-sample steps and standalone mode.** Between presentations the protocol runs Python:
 weight normalisation, the next stimulus's spikes, the intensity retry that depends on the
@@ -75,8 +75,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.spiking.diehl_cook import DiehlCookModel, Protocol
-from neurocode.spiking.poisson import draw_trains
+from neurocode.models.diehl_cook.network import DiehlCookModel, Protocol
+from neurocode.models.diehl_cook.poisson import draw_trains
 
 __all__ = ["Brian2Engine", "TARGETS"]
 
@@ -108,8 +108,8 @@ class Brian2Engine:
     theta : (n_e,) array
         Adaptive thresholds, mV.
     model, protocol
-        :class:`~neurocode.spiking.diehl_cook.DiehlCookModel` and
-        :class:`~neurocode.spiking.diehl_cook.Protocol`.
+        :class:`~neurocode.models.diehl_cook.network.DiehlCookModel` and
+        :class:`~neurocode.models.diehl_cook.network.Protocol`.
     learning : bool
         STDP and adaptive thresholds (else weights and thresholds are frozen and the input
         synapses have no plasticity code at all).
@@ -123,8 +123,10 @@ class Brian2Engine:
         Input synapse delays in whole steps (None: none).
     """
 
-    def __init__(self, W: np.ndarray, theta: np.ndarray, model: DiehlCookModel = DiehlCookModel(),
-                 protocol: Protocol = Protocol(), *, learning: bool = True,
+    def __init__(self, W: np.ndarray, theta: np.ndarray,
+                 model: DiehlCookModel = DiehlCookModel(),
+                 protocol: Protocol = Protocol(),
+                 *, learning: bool = True,
                  target: str = "numpy", cache_dir: str | None = None,
                  alive: np.ndarray | None = None, delays: np.ndarray | None = None) -> None:
         if target not in TARGETS:
