@@ -174,7 +174,7 @@ def check_tags_valid(s: _Subject) -> None:
     """Runs the tag checks that need only the tags (:meth:`~neurocode.rules.Tags.problems`) and
     those that need the class, and compares the class's ``code_kind`` and ``supervised`` attributes
     with the tags."""
-    from neurocode.rules import _tag_problems
+    from neurocode.rules.base import _tag_problems
 
     assert isinstance(s.tags, Tags), f"tags is {s.tags!r}, not a Tags"
     wrong = s.tags.problems() + _tag_problems(s.cls, s.tags)
@@ -320,7 +320,7 @@ def check_silencing(s: _Subject) -> None:
     param = s.tags.silencing_param
     if param is None:
         return
-    from neurocode.rules import _SILENCING_ALIASES
+    from neurocode.rules.tags import _SILENCING_ALIASES
 
     for value in s.cls.params[param].choices or ():
         if value == s.params[param]:

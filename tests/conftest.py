@@ -42,9 +42,10 @@ def rules_registered(*classes):
     """Register rule ``classes`` in neurocode's registry for a block, then restore it: a rule
     registered before keeps its entry, one added here is removed."""
     from neurocode import rules
+    from neurocode.rules import registry
 
     rules.available_rules()  # discover the installed rules first, or one removed here is lost
-    saved = {c.name: rules._REGISTRY.get(c.name) for c in classes}
+    saved = {c.name: registry._REGISTRY.get(c.name) for c in classes}
     for c in classes:
         rules.register(c)
     try:
@@ -52,9 +53,9 @@ def rules_registered(*classes):
     finally:
         for name, cls in saved.items():
             if cls is None:
-                rules._REGISTRY.pop(name, None)
+                registry._REGISTRY.pop(name, None)
             else:
-                rules._REGISTRY[name] = cls
+                registry._REGISTRY[name] = cls
 
 
 def registered_fixture(*classes, autouse: bool = False):

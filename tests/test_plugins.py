@@ -11,6 +11,7 @@ import pytest
 
 from neurocode import rules
 from neurocode.cli import main
+from neurocode.rules import registry
 
 from conftest import needs_mnist
 
@@ -71,13 +72,13 @@ assert load_rule({str(files[0])!r}).n_units == 256
 @pytest.fixture
 def broken_entry_point(monkeypatch):
     """A plugin whose module does not import, beside the real entry points."""
-    real = rules._entry_points()
+    real = registry._entry_points()
     broken = metadata.EntryPoint(name="broken-rule", value="no_such_module_xyz:Rule",
                                  group=rules.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(rules, "_entry_points", lambda: [*real, broken])
-    monkeypatch.setattr(rules, "_DISCOVERED", False)
-    monkeypatch.setattr(rules, "_REGISTRY", {})
-    monkeypatch.setattr(rules, "_PLUGIN_ERRORS", {})
+    monkeypatch.setattr(registry, "_entry_points", lambda: [*real, broken])
+    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    monkeypatch.setattr(registry, "_PLUGIN_ERRORS", {})
 
 
 def test_a_plugin_that_fails_to_import_is_reported_by_name(broken_entry_point, capsys):

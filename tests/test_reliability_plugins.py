@@ -17,6 +17,7 @@ import yaml
 
 from neurocode import rules
 from neurocode.cli import main
+from neurocode.rules import registry
 
 EXE = Path(sys.executable).with_name("neurocode")
 
@@ -72,13 +73,13 @@ def make_plugin(root: Path, dist: str, version: str, module: str, rules_of: dict
 def fresh_registry(monkeypatch):
     """An empty registry that discovers the entry points again (the built-ins' and any
     plugin put on sys.path by the test), restored afterwards."""
-    monkeypatch.setattr(rules, "_DISCOVERED", False)
-    monkeypatch.setattr(rules, "_REGISTRY", {})
-    monkeypatch.setattr(rules, "_PLUGIN_ERRORS", {})
-    monkeypatch.setattr(rules, "_ORIGINS", {})
-    rules._packages_distributions.cache_clear()
+    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    monkeypatch.setattr(registry, "_PLUGIN_ERRORS", {})
+    monkeypatch.setattr(registry, "_ORIGINS", {})
+    registry._packages_distributions.cache_clear()
     yield
-    rules._packages_distributions.cache_clear()
+    registry._packages_distributions.cache_clear()
 
 
 def _on_path(monkeypatch, root: Path) -> None:
@@ -118,7 +119,7 @@ def test_a_plugin_imported_before_discovery_cannot_keep_a_builtin_name(
     _on_path(monkeypatch, tmp_path)
     import early_evil  # registers "kofn" itself, before the built-ins are discovered
 
-    assert rules._REGISTRY["kofn"] is early_evil.EarlyKofN
+    assert registry._REGISTRY["kofn"] is early_evil.EarlyKofN
     assert rules.get_rule_class("kofn").__module__ == "neurocode.models.binary"
     assert any(k.startswith("kofn (") and "early_evil" in v
                for k, v in rules.plugin_errors().items())

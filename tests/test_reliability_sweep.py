@@ -93,15 +93,15 @@ def probe_plugin(tmp_path, monkeypatch):
     init.write_text(init.read_text() + "\nProbe._fit = _threads_probe_fit\n")
     monkeypatch.setenv("PYTHONPATH", _env(site)["PYTHONPATH"])
     monkeypatch.syspath_prepend(str(site))
-    from neurocode import rules
+    from neurocode.rules import registry
 
-    monkeypatch.setattr(rules, "_DISCOVERED", False)
-    monkeypatch.setattr(rules, "_REGISTRY", {})
-    monkeypatch.setattr(rules, "_PLUGIN_ERRORS", {})
-    monkeypatch.setattr(rules, "_ORIGINS", {})
-    rules._packages_distributions.cache_clear()
+    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    monkeypatch.setattr(registry, "_PLUGIN_ERRORS", {})
+    monkeypatch.setattr(registry, "_ORIGINS", {})
+    registry._packages_distributions.cache_clear()
     yield
-    rules._packages_distributions.cache_clear()
+    registry._packages_distributions.cache_clear()
     sys.modules.pop("threads_probe", None)
 
 

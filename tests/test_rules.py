@@ -5,7 +5,7 @@ import pytest
 
 from neurocode import rules
 from neurocode.params import Param
-from neurocode.rules import CodingRule, NotFittedError, get_rule, register
+from neurocode.rules import CodingRule, NotFittedError, get_rule, register, registry
 from neurocode.testing import check_rule
 
 from conftest import registered_fixture
@@ -106,7 +106,7 @@ def test_registry_refuses_a_second_rule_of_the_same_name():
             register(Impostor)
         register(Other)  # the same class again is harmless
     finally:
-        rules._REGISTRY.pop("test-projection-dup")
+        registry._REGISTRY.pop("test-projection-dup")
 
 
 def test_unknown_rule_suggests_close_names(registered):

@@ -1,0 +1,146 @@
+"""What a rule offers, declared once: the vocabularies and the frozen :class:`Tags` record.
+
+Every rule class carries a :class:`Tags` (``tags = replace(CodingRule.tags, code_kind=
+"binary", ...)``); the measures, the runner and the figures read it, nothing guesses. The
+checks here need only the record (:meth:`Tags.problems`); those that need the rule class (a
+parameter it does not declare, a classifier it does not define) run when the class is
+created (:mod:`neurocode.rules.base`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CODE_KINDS", "FIT_OPTIONS", "INPUT_DOMAINS", "SILENCING_KINDS", "UPDATE_MODES",
+           "Tags"]
+
+CODE_KINDS = ("rate", "binary", "spike-count")
+#: what ``fit``/``encode`` accept: any finite numbers, numbers >= 0, or only 0 and 1
+INPUT_DOMAINS = ("real", "nonnegative", "binary")
+#: what silencing a unit (``unit_mask`` False) does to the code, besides zeroing its column:
+#: ``dropped``: nothing else changes (a feed-forward unit leaves the code);
+#: ``recompetes``: the alive units re-compete for the same number of winners (k-WTA: the
+#: code keeps its activity, ``min(k, alive)`` units);
+#: ``resettles``: the unit leaves the network's dynamics (it neither fires nor inhibits nor
+#: excites) and the others settle without it: both their values and the activity may change
+SILENCING_KINDS = ("dropped", "recompetes", "resettles")
+#: a ``silencing_param``'s values that are not kinds themselves
+_SILENCING_ALIASES = {"replaced": "recompetes"}
+UPDATE_MODES = ("sync", "async")
+#: keyword options the runner offers ``fit`` (only to rules that declare them)
+FIT_OPTIONS = ("validation_data", "device", "progress", "callback")
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a rule offers, declared once on its class (``tags = replace(CodingRule.tags,
+    ...)``) and checked when the class is created (a wrong value is a ``TypeError`` naming
+    the rule and the field, so a plugin author sees it at import).
+
+    The defaults are what a plain rule is: a rate code fitted without labels, read by a
+    linear probe, on any real input, with one update mode, nothing said about silencing,
+    no fit options, no sparsity parameter, no legend parameters.
+
+    code_kind
+        ``"rate"``, ``"binary"`` (0/1 codes) or ``"spike-count"`` (non-negative integers).
+    uses_labels
+        ``fit`` uses the labels ``y`` (the runner and the conformance suite pass them).
+    own_readout
+        The rule has its own classifier, ``decision_function(X, unit_mask=None)`` (class
+        scores, ``(n, C)``) and ``predict``, which the battery uses instead of a linear
+        probe. The class must define ``decision_function``. An instance fitted in a way that
+        gives no classifier says so by :meth:`CodingRule.has_own_readout`.
+    input_domain
+        What ``fit``/``encode`` take: ``"real"``, ``"nonnegative"`` or ``"binary"``.
+    update_modes
+        ``("sync", "async")`` for a recurrent rule that runs either way, chosen by its
+        hyper-parameter ``update`` (which must allow each mode); ``()`` for none.
+    silencing
+        What a silenced unit does to the code (:data:`SILENCING_KINDS`: ``"dropped"``,
+        ``"recompetes"``, ``"resettles"``); None: not declared (only "a silenced unit's
+        entry is 0" is promised).
+    silencing_param
+        The hyper-parameter that chooses the silencing, if the rule offers a choice; its
+        values are silencing kinds (or ``"replaced"`` for ``"recompetes"``), and
+        ``silencing`` is the kind of its default. :func:`silencing_kind` reads an instance's.
+    fit_options
+        The keyword options its ``_fit`` accepts among :data:`FIT_OPTIONS`:
+        ``validation_data`` ((X_test, y_test), for learning curves), ``device`` (e.g.
+        "cuda"), ``progress`` (show a progress bar), ``callback`` (``callback(step,
+        row)`` at each evaluation). The runner passes exactly these.
+    sparsity_param
+        The hyper-parameter that sets the code's sparsity (e.g. ``"l1"``, ``"k"``,
+        ``"lam"``), or None. The runner vectorises over it (rules with ``fit_many``).
+    legend_params
+        The hyper-parameters that tell the rule's runs apart in figure legends, in order.
+    """
+
+    code_kind: str = "rate"
+    uses_labels: bool = False
+    own_readout: bool = False
+    input_domain: str = "real"
+    update_modes: tuple[str, ...] = ()
+    silencing: str | None = None
+    silencing_param: str | None = None
+    fit_options: tuple[str, ...] = ()
+    sparsity_param: str | None = None
+    legend_params: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for f in ("update_modes", "fit_options", "legend_params"):
+            v = getattr(self, f)
+            if isinstance(v, list):
+                object.__setattr__(self, f, tuple(v))
+
+    def problems(self) -> list[tuple[str, str]]:
+        """``(field, what is wrong)`` for each value outside its vocabulary or of the wrong
+        type (checks that need the rule class are
+        :func:`neurocode.rules.base._tag_problems`')."""
+        out: list[tuple[str, str]] = []
+
+        def one_of(name: str, allowed: tuple, nullable: bool = False) -> None:
+            v = getattr(self, name)
+            if (v is None and nullable) or (isinstance(v, str) and v in allowed):
+                return
+            out.append((name, f"{v!r} is not one of {', '.join(map(repr, allowed))}"
+                              + (" or None" if nullable else "")))
+
+        def tuple_of(name: str, allowed: tuple | None) -> None:
+            v = getattr(self, name)
+            if not isinstance(v, tuple) or not all(isinstance(x, str) for x in v):
+                out.append((name, f"must be a tuple of strings, got {v!r}"))
+                return
+            if len(set(v)) != len(v):
+                out.append((name, f"{v!r} names an entry twice"))
+            bad = [x for x in v if allowed is not None and x not in allowed]
+            if bad:
+                out.append((name, f"{', '.join(map(repr, bad))} not among "
+                                  f"{', '.join(map(repr, allowed or ()))}"))
+
+        one_of("code_kind", CODE_KINDS)
+        for name in ("uses_labels", "own_readout"):
+            if not isinstance(getattr(self, name), bool):
+                out.append((name, f"must be True or False, got {getattr(self, name)!r}"))
+        one_of("input_domain", INPUT_DOMAINS)
+        tuple_of("update_modes", UPDATE_MODES)
+        modes = _strings(self.update_modes)
+        if modes and set(modes) != set(UPDATE_MODES):
+            out.append(("update_modes", f"{self.update_modes!r}: a rule runs both "
+                                        f"{UPDATE_MODES!r} or declares none, ()"))
+        one_of("silencing", SILENCING_KINDS, nullable=True)
+        for name in ("silencing_param", "sparsity_param"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, str):
+                out.append((name, f"must be a parameter name or None, got {v!r}"))
+        if self.silencing_param is not None and self.silencing is None:
+            out.append(("silencing", "a rule with a silencing_param declares the silencing "
+                                     "of its default"))
+        tuple_of("fit_options", FIT_OPTIONS)
+        tuple_of("legend_params", None)
+        return out
+
+
+def _strings(v: Any) -> tuple[str, ...]:
+    """The strings of a tuple-valued tag (nothing if it is not a tuple: problems() says so)."""
+    return tuple(x for x in v if isinstance(x, str)) if isinstance(v, tuple) else ()
