@@ -190,6 +190,15 @@ def test_sklearn_dictionary_learning_is_read_by_transform_and_components():
         DictionaryCode(DictionaryLearning(n_components=3)).fit(X)
 
 
+
+def test_a_dictionary_that_lost_its_atoms_since_fit_is_refused_by_name():
+    X = np.random.default_rng(5).standard_normal((40, 4))
+    sc = SparseCoder(np.eye(4), transform_algorithm="threshold", transform_alpha=0.1)
+    rule = DictionaryCode(sc).fit(X)
+    sc.dictionary = None                         # the user's object changed after fit
+    with pytest.raises(AdapterError, match="SparseCoder no longer has its atoms"):
+        rule.receptive_fields()
+
 class AtomsOnly:
     """transform and components_, no inverse_transform: decoded as codes @ components_."""
 

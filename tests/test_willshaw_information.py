@@ -252,3 +252,17 @@ def test_associative_capacity_half_cue_keys():
     full = associative_capacity(X, loads=[250, 500, 1000, 2000, 3000], n_probe=100)
     assert full["capacity"] > out["capacity"]             # completion from half is harder
     assert full["bits_per_synapse_at_capacity"] == 0.0
+
+
+
+def test_the_willshaw_core_takes_patterns_or_a_feed_not_both_or_neither():
+    from neurocode.metrics import willshaw_memory as wm
+    from neurocode.metrics.recall import _Patterns
+
+    rng = np.random.default_rng(0)
+    X = _Patterns.from_dense(np.eye(4, dtype=bool))
+    with pytest.raises(ValueError, match="not neither"):
+        wm._willshaw_run(None, None, np.array([1]), 0.01, 4, 1.0, None, rng)
+    with pytest.raises(ValueError, match="not both"):
+        wm._willshaw_run(X, None, np.array([1]), 0.01, 4, 1.0, None, rng, feed=object())
+    assert wm._willshaw_run(X, None, np.array([1, 4]), 0.01, 4, 1.0, None, rng)  # either one

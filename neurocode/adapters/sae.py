@@ -66,6 +66,17 @@ def _atoms(obj: Any) -> np.ndarray | None:
     return None
 
 
+def _fitted_atoms(obj: Any) -> np.ndarray:
+    """The atoms of a scikit-learn dictionary the rule was fitted with (it had them then); an
+    :class:`~neurocode.adapters.AdapterError` when they are gone since."""
+    D = _atoms(obj)
+    if D is None:
+        raise AdapterError(f"the {type(obj).__name__} no longer has its atoms (a 2-D "
+                           f"components_ or dictionary), which it had when the rule was "
+                           f"fitted: fit the dictionary again, then the rule")
+    return D
+
+
 def dictionary_kind(obj: Any) -> str:
     """How :class:`DictionaryCode` reads ``obj``: ``"encode-decode"`` (callable ``encode`` and
     ``decode``: SAELens' convention, any torch module or object) or ``"sklearn"``
@@ -185,10 +196,11 @@ class DictionaryCode(CodingRule):
             dtype = first.dtype if first is not None else torch.float32
             device = first.device if first is not None else torch.device("cpu")
             context: Any = _eval_mode(obj)
+            grad: Any = torch.no_grad()
             convert = (lambda a: torch.as_tensor(a, dtype=dtype, device=device))
         else:
-            torch, context, convert = None, nullcontext(), (lambda a: a)
-        with context, (torch.no_grad() if torch is not None else nullcontext()):
+            context, grad, convert = nullcontext(), nullcontext(), (lambda a: a)
+        with context, grad:
             for i in range(0, len(A), self.batch_size):
                 r = fn(convert(A[i:i + self.batch_size]))
                 if callable(getattr(r, "detach", None)):   # a tensor (any dtype, any device)
@@ -244,7 +256,7 @@ class DictionaryCode(CodingRule):
         if self._kind() == "sklearn":
             inverse = getattr(obj, "inverse_transform", None)
             if not callable(inverse):
-                return codes @ _atoms(obj)
+                return codes @ _fitted_atoms(obj)
             R = self._call(inverse, codes)
         else:
             R = self._call(obj.decode, codes)
@@ -262,7 +274,7 @@ class DictionaryCode(CodingRule):
         affine decoder)."""
         self._check_fitted()
         if self._kind() == "sklearn":
-            return _atoms(self.dictionary)
+            return _fitted_atoms(self.dictionary)
         eye = np.eye(self.n_units_)
         return self._decode(eye) - self._decode(np.zeros((1, self.n_units_)))
 

@@ -70,7 +70,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
@@ -277,7 +277,9 @@ class TorchLayerCode(CodingRule):
         "time_steps": Param(int, None, low=1, nullable=True,
                             doc="sum the layer's output over this many steps (spiking and "
                                 "recurrent models)"),
-        "forward": Param(Callable, None, nullable=True,
+        # collections.abc.Callable is an ABC at runtime (isinstance works, __name__ is
+        # 'Callable'); mypy sees the typing special form, hence the cast
+        "forward": Param(cast(type, Callable), None, nullable=True,
                          doc="forward(model, x) -> output, instead of model(x)"),
         "device": Param(str, None, nullable=True,
                         doc="move the model to this device ('cpu', 'cuda'); None: where it is"),
@@ -451,7 +453,8 @@ class TorchLayerCode(CodingRule):
                                f"pass: choose a layer the forward pass uses")
         if len(shapes) == T and all(s == shapes[0] and s[:1] == (B,) for s in shapes):
             unit_shape, layout = shapes[0][1:], "steps"
-            total = sum(t.to(torch.float64) for t in tap.kept)
+            steps = [t.to(torch.float64) for t in tap.kept]
+            total = sum(steps[1:], steps[0])  # shapes is not empty: at least one call
         elif len(shapes) == 1 and T > 1 and shapes[0][:2] == (T, B):
             unit_shape, layout = shapes[0][2:], "time-first"
             total = tap.kept[0].to(torch.float64).sum(0)
@@ -548,7 +551,11 @@ class TorchLayerCode(CodingRule):
     def predict(self, X: Any, unit_mask: Any = None) -> np.ndarray:
         """The class of the largest score of :meth:`decision_function` (column ``j`` is class
         ``j``)."""
-        return self.classes_[self.decision_function(X, unit_mask).argmax(axis=1)]
+        scores = self.decision_function(X, unit_mask)
+        if self.classes_ is None:
+            raise AdapterError("this TorchLayerCode was not fitted as a classifier: it has no "
+                               "classes to predict; the battery reads it by a probe")
+        return self.classes_[scores.argmax(axis=1)]
 
 
 def measure_layer(model: nn.Module, layer: str, X_train: Any, y_train: Any = None,

@@ -56,12 +56,12 @@ def _claim1(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
             f"[DENSE_MIN_RATIO = {lo_b:g}, ABOUT_HALF_MAX_RATIO = {hi_b:g}] (dense, 'below "
             f"about 0.5'); not supported otherwise.")
     fam = _fc_family(runs, ctx)
-    base = _base_level(fam) if fam else None
-    if base is None:
+    base = _base_level(fam) if fam is not None else None
+    if fam is None or base is None:
         return _not_tested(rule, f"FC runs with lambda = 0: {FC_CMD}")
     ratios = _by_seed(base, lambda r: r.activity_ratio)
     cols = ["seed", "iterations", "AVR", "N", "activity ratio"]
-    rows = [[r.seed, _iters(r), r.avr, r.n_units, r.activity_ratio] for r in base.runs]
+    rows: list[list[Any]] = [[r.seed, _iters(r), r.avr, r.n_units, r.activity_ratio] for r in base.runs]
     rows.append(["article", 20000, ARTICLE_FC_AVR_DENSE, ARTICLE_FC_N,
                  ARTICLE_FC_AVR_DENSE / ARTICLE_FC_N])
     design = (f"{fam.name}, the lambda = 0 level, {len(ratios)} seed(s), trained for "
@@ -149,8 +149,8 @@ def _claim3(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
             f"MIN_AVR_REDUCTION = {need:g} while its whole drop interval is <= "
             f"MAX_ACCURACY_DROP = {margin:g} (non-inferiority); not supported otherwise.")
     fam = _fc_family(runs, ctx)
-    base = _base_level(fam) if fam else None
-    if base is None:
+    base = _base_level(fam) if fam is not None else None
+    if fam is None or base is None:
         return _not_tested(rule, f"FC runs with lambda = 0 and lambda > 0: {FC_CMD}")
     cols = ["level", "paired seeds", "AVR reduction (x)", "accuracy drop"]
     rows, best = [], None
@@ -287,7 +287,7 @@ RECON_MEANING = ("recon_error: mean squared error per pixel on the 0-255 scale, 
 
 def _recon(r: RunResult) -> float:
     v = r.final.get(RECON_KEY)
-    return float(v) if _finite(v) else float("nan")
+    return float(v) if v is not None and _finite(v) else float("nan")
 
 
 def _mean_of_clusters(cl: list[list[float]]) -> float:

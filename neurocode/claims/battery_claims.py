@@ -66,12 +66,16 @@ def _eligible(runs: Sequence[RunResult], key: str, ctx: _Ctx, exclude_null: bool
               ) -> tuple[list[Family], list[str], list[Family]]:
     fams = families([r for r in runs if _finite(_get(r, key))],
                     min_learned=ctx["MIN_LEARNED_FRACTION"])
-    ok, why = [], []
+    ok: list[Family] = []
+    why: list[str] = []
     for f in fams:
         if exclude_null and f.rule == NULL_RULE:
             continue
         lack = f.eligible(int(ctx["MIN_LEVELS"]), int(ctx["MIN_SEEDS"]))
-        (why if lack else ok).append(lack or f)
+        if lack:
+            why.append(lack)
+        else:
+            ok.append(f)
     return ok, why, fams
 
 
@@ -277,7 +281,7 @@ def _claim9(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
 
 def _interior_peak(cl: list[list[tuple[float, float]]]) -> float:
     """Mean of the best interior level minus the larger of the two end levels' means."""
-    means = [np.mean([y for _, y in c]) if c else np.nan for c in cl]
+    means = [float(np.mean([y for _, y in c])) if c else math.nan for c in cl]
     if len(means) < 3 or not np.all(np.isfinite(means)):
         return float("nan")
     return float(max(means[1:-1]) - max(means[0], means[-1]))

@@ -43,7 +43,7 @@ import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -221,7 +221,7 @@ def level_interval(values: Sequence[float]) -> tuple[float, float, float, str]:
         return float("nan"), float("nan"), float("nan"), "none"
     m = float(v.mean())
     if v.size >= MIN_BOOTSTRAP_SEEDS:
-        iv = stats.mean_interval(v, random_state=0)
+        iv = stats.mean_interval(v.tolist(), random_state=0)
         if iv.defined:
             return m, float(iv.low), float(iv.high), "bootstrap"
     if v.size >= 2:
@@ -352,7 +352,8 @@ def _dose_figure(prop: DoseProperty, fams: Sequence[Family]) -> Figure | None:
                                   ms=7, mfc=mfc, mec=mec, mew=mew))
             labels.append(family_label(fam))
             err_colour = st.colour
-        for kind, style in (("bootstrap", "-"), ("minmax", ":")):
+        styles: tuple[tuple[str, Literal["-", ":"]], ...] = (("bootstrap", "-"), ("minmax", ":"))
+        for kind, style in styles:
             sel = np.array([k == kind for k in d.kinds])
             if not sel.any():
                 continue

@@ -35,7 +35,7 @@ def hopfield_energy(T: np.ndarray, states: np.ndarray) -> np.ndarray:
     return -0.5 * ((S @ np.asarray(T, dtype=np.float64)) * S).sum(axis=1)
 
 
-def _field_dtype(T: np.ndarray) -> type:
+def _field_dtype(T: np.ndarray) -> type[np.float32] | type[np.float64]:
     """float32 when every field is an integer below 2^24 (exact), else float64."""
     if np.issubdtype(T.dtype, np.integer) and len(T) and np.abs(T).sum(axis=1).max() < _EXACT_F32:
         return np.float32

@@ -205,7 +205,8 @@ def run_battery(
         timed("fault", lambda: fault.fault_tolerance(
             rule, readout, X_te, y_te, random_state=random_state, threshold=threshold,
             check_mask=False))
-    if labelled:
+    # labelled, spelled out: codes_tr is encoded exactly when both label sets are there
+    if y_te is not None and y_tr is not None and codes_tr is not None:
         if data.image_shape is not None:
             timed("superposition", lambda: interference.superposition(
                 rule, readout, X_te, y_te, random_state=random_state, threshold=threshold))

@@ -152,13 +152,18 @@ def _pack(P: _Patterns, nb: int) -> np.ndarray:
     return out
 
 
-def _willshaw_run(X: _Patterns, Y: _Patterns | None, loads: np.ndarray, tolerance: float,
-                  n_probe: int, cue_fraction: float, stop_after: int | None,
+def _willshaw_run(X: _Patterns | None, Y: _Patterns | None, loads: np.ndarray,
+                  tolerance: float, n_probe: int, cue_fraction: float, stop_after: int | None,
                   rng: np.random.Generator, feed: Any = None) -> dict[str, Any]:
     """Core of the Willshaw curve: store incrementally, probe at every load.
 
-    ``feed(m0, m1) -> (X_part, Y_part)`` supplies patterns lazily when ``X`` is None.
+    The patterns ``X`` (and targets ``Y``, None: autoassociative) are given up front, or
+    ``X`` is None and ``feed(m0, m1) -> (X_part, Y_part)`` supplies them lazily (``feed.auto``:
+    autoassociative; ``Y`` is then not used).
     """
+    if (X is None) == (feed is None):
+        raise ValueError("_willshaw_run takes either the patterns X or a feed that draws them, "
+                         f"not {'both' if X is not None else 'neither'}")
     auto = Y is None and (feed is None or feed.auto)
     n_in = X.n_units if X is not None else feed.n_units
     n_out = n_in if auto else (Y.n_units if Y is not None else feed.n_units)
@@ -173,24 +178,23 @@ def _willshaw_run(X: _Patterns, Y: _Patterns | None, loads: np.ndarray, toleranc
     all_x: _Patterns | None = None  # patterns drawn so far (lazy feed)
     all_y: _Patterns | None = None
     for li, M in enumerate(loads):
+        # every pattern stored so far is a row of pool_x, its target one of pool_y (None: auto)
         if X is not None:
+            pool_x, pool_y = X, Y  # no feed: auto is Y is None
             xa = X.rows(np.arange(stored, M))
-            ya = xa if auto else Y.rows(np.arange(stored, M))
+            ya = xa if Y is None else Y.rows(np.arange(stored, M))
         else:
             xa, ya = feed(stored, int(M))
-            all_x = _concat(all_x, xa)
+            all_x = pool_x = _concat(all_x, xa)
             all_y = all_x if auto else _concat(all_y, ya)
+            pool_y = None if auto else all_y
         mem.store(xa, ya)
         seen.update(_keys(xa, None if auto else ya))
         cols["n_distinct"][li] = len(seen)
         stored = int(M)
         probe = np.sort(rng.choice(M, size=min(n_probe, M), replace=False))
-        if X is not None:
-            xp = X.rows(probe)
-            yp = xp if auto else Y.rows(probe)
-        else:
-            xp = all_x.rows(probe)
-            yp = xp if auto else all_y.rows(probe)
+        xp = pool_x.rows(probe)
+        yp = xp if pool_y is None else pool_y.rows(probe)
         cue = _partial(xp, cue_fraction, rng)
         R = mem.recall(cue)
         T = _pack(yp, mem.nb)

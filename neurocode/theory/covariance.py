@@ -231,7 +231,7 @@ def covariance_capacity(a: Any, tolerance: float = 0.1,
     return {"alpha": float(covariance_load(u, a, patterns)), "alpha_c": ac,
             "error_at_alpha_c": float(2.0 * _Q(uc)), "error_at_alpha": float(2.0 * _Q(u)),
             "margin": float(u), "alpha_one_step": one_step_capacity(a, tau, patterns),
-            "alpha_asymptotic": tsodyks_feigelman_capacity(a)}
+            "alpha_asymptotic": float(tsodyks_feigelman_capacity(a))}
 
 
 def covariance_error(alpha: Any, a: Any, patterns: str = "k-of-N") -> np.ndarray | float:
