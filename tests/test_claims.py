@@ -227,6 +227,16 @@ def test_claim4_when_no_cnn_level_keeps_accuracy_the_effect_is_the_smallest_drop
     assert "smallest accuracy drop is 0.04" in v.effect and "(l1=1e-05)" in v.effect
 
 
+
+def test_claim4_with_only_the_unpenalised_cnn_is_not_tested_not_a_verdict_against():
+    """The full budget's CNN runs arrive lambda by lambda: with only lambda = 0 trained there
+    is no level to judge, which is missing data (not tested), never evidence against."""
+    runs = (_cnn_grid([(0.0, 10_000, 0.99)])
+            + _fc_grid([(0.0, 150, 0.98), (1e-4, 5.4, 0.976)]))
+    v = _ev(4, runs)
+    assert v.verdict == "not tested"
+    assert "the CNN: lambda > 0 levels" in v.needs and "article_cnn.yaml" in v.needs
+
 # --- claim 5: the autoencoder -----------------------------------------------------------------
 
 def _ae(decoder, l1, acc, recon, curve, seed=0):

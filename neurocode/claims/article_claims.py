@@ -244,11 +244,15 @@ def _claim4(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
                 drop, _, _ = _drop_and_reduction(fam, base, lv, ctx, "c4")
                 if drop.defined:
                     drops.append((drop.estimate, lv.key, drop))
-        least = min(drops, key=lambda d: d[0]) if drops else None
+        if not drops:  # no lambda > 0 level to judge: missing data, not evidence against
+            return _not_tested(rule, f"{which}: lambda > 0 levels whose seeds pair with its "
+                                     f"lambda = 0 runs (at least MIN_SEEDS = "
+                                     f"{ctx['MIN_SEEDS']:g}): {cmd}",
+                               design=design, excluded=_excluded([c, fc]))
+        least = min(drops, key=lambda d: d[0])
         eff = (f"no lambda > 0 level of {which} keeps its accuracy; its smallest accuracy drop "
                f"is {least[2].format('.4f')} ({least[1]}), against a margin of "
-               f"{ctx['MAX_ACCURACY_DROP']:g}" if least else
-               f"no lambda > 0 level of {which} with a paired accuracy drop")
+               f"{ctx['MAX_ACCURACY_DROP']:g}")
         return Verdict("not supported", rule, cols, rows, [eff],
                        design=design, null="equal activity ratios (log ratio 0)",
                        effect=eff, excluded=_excluded([c, fc]))
