@@ -7,8 +7,9 @@ sample. Compiled loops cost what the events cost: per step, ``n_e`` excitatory a
 inhibitory neuron updates, one weight row added per input spike (a few per step on MNIST:
 most pixels are black, so their inputs never spike), one row of depression per input spike
 and one column of potentiation per excitatory spike. On one core a training sample costs
-about 1 ms for ``n_e = 100``, 3 ms for 400, 12 ms for 1,600 and 43 ms for 6,400 (input
-delays: 2.3-3 times more), a frozen test sample 0.2 ms for 100
+about 1 ms of CPU for ``n_e = 100``, 3 ms for 400, 11 ms for 1,600 and 50 ms for 6,400
+(``benchmarks/bench_spiking_sizes.py``; input delays: 2.3-3 times more), a frozen test sample
+0.2 ms for 100
 (``benchmarks/bench_spiking.py``: 150-330 times Brian2's cython and numpy targets). With
 frozen weights the samples are independent and :func:`run_frozen` spreads them over threads
 (``prange``); each sample's input train comes from its own seed
@@ -247,20 +248,32 @@ def simulate(W, theta, S, L, pre, t0, ptr, idx, n_present, n_total, C, learn, al
                                    - v) + v
                 gei[j] = a_ge * ge + ge
                 gii[j] = a_gi * gi + gi
-        # -- thresholds
-        ne = 0
+        # -- thresholds: a branch-free count of the neurons above threshold first (it
+        # vectorises; most steps have none), the branching pass only when there is one; the
+        # same spikes, since every spike needs v above threshold (6.6 -> 1.6 us per step at
+        # 6,400 neurons, benchmarks/bench_spiking_sizes.py)
+        above = 0
         for j in range(n_e):
-            since = t - last_e[j]
-            if alive[j] and ve[j] > theta[j] + thr_e and since > C.n_block and since >= C.n_ref_e:
-                spk_e[ne] = j
-                ne += 1
-                last_e[j] = t
-        ni = 0
+            above += ve[j] > theta[j] + thr_e
+        ne = 0
+        if above > 0:
+            for j in range(n_e):
+                since = t - last_e[j]
+                if alive[j] and ve[j] > theta[j] + thr_e and since > C.n_block \
+                        and since >= C.n_ref_e:
+                    spk_e[ne] = j
+                    ne += 1
+                    last_e[j] = t
+        above = 0
         for k in range(n_e):
-            if vi[k] > C.v_thresh_i and t - last_i[k] >= C.n_ref_i:
-                spk_i[ni] = k
-                ni += 1
-                last_i[k] = t
+            above += vi[k] > C.v_thresh_i
+        ni = 0
+        if above > 0:
+            for k in range(n_e):
+                if vi[k] > C.v_thresh_i and t - last_i[k] >= C.n_ref_i:
+                    spk_i[ni] = k
+                    ni += 1
+                    last_i[k] = t
         # -- synapses: presynaptic pathways
         if n_slots < 0:
             if s < n_present and ptr[s + 1] > ptr[s]:
