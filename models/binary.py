@@ -117,8 +117,10 @@ class KofN(CodingRule):
     name = "kofn"
     description = "binary k-of-N code: top-k of a random projection, or a random code per stimulus"
     # the top-k re-competes over the alive units, or (silenced="dropped") drops them
+    # its codes are the random k-of-N null every learned code is read against: drawn black
     tags = replace(CodingRule.tags, code_kind="binary", silencing="recompetes",
-                   silencing_param="silenced", sparsity_param="k", legend_params=("preset", "k"))
+                   silencing_param="silenced", sparsity_param="k", legend_params=("preset", "k"),
+                   style=("#000000", "P"), legend_rank=3, random_null=True)
     params: ClassVar[dict[str, Param]] = {
         "n_units": Param(int, 784, low=1, high=1_000_000, doc="number of binary units N"),
         "k": Param(int, 10, low=1,

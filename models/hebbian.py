@@ -263,6 +263,7 @@ class Oja(_Hebbian):
 
     name = "oja"
     description = "Oja's Hebbian rule (1982; subspace rule of 1989 for k>1): linear units learn the top PCs"
+    tags = replace(_Hebbian.tags, style=("#D55E00", ">"), legend_rank=7)
     test_params = {"n_units": 2, "epochs": 2, "batch_size": 16, "random_state": 0}
 
     _update = staticmethod(oja_update)
@@ -307,6 +308,7 @@ class Sanger(_Hebbian):
 
     name = "sanger"
     description = "Sanger's generalised Hebbian algorithm: linear units learn the top-k PCs in order"
+    tags = replace(_Hebbian.tags, style=("#882255", "h"), legend_rank=8)
     params = {"n_units": Param(int, 16, low=1, high=100_000,
                                doc="number of linear units (at most n_features)")}
     test_params = {"n_units": 3, "epochs": 2, "batch_size": 16, "random_state": 0}

@@ -109,7 +109,8 @@ class KWTA(CodingRule):
     description = "k-winners-take-all: competitive Hebbian learning, exactly k active units"
     # the k winners are chosen among the alive units: min(k, n_alive) fire
     tags = replace(CodingRule.tags, code_kind="binary", silencing="recompetes", sparsity_param="k",
-                   legend_params=("k",), fit_options=("callback",))
+                   legend_params=("k",), fit_options=("callback",), style=("#E69F00", "^"),
+                   legend_rank=4)
     params = {
         "n_units": Param(int, 64, low=1, high=1_000_000, doc="number of units"),
         "k": Param(int, 4, low=1, high=1_000_000,

@@ -166,6 +166,7 @@ class Willshaw(_Memory):
 
     name = "willshaw"
     description = "Willshaw associative memory: clipped Hebbian binary synapses, threshold recall"
+    tags = replace(_Memory.tags, style=("#CC6677", "8"), legend_rank=12)
     params: ClassVar[dict[str, Param]] = {
         "retrieval": Param(str, "threshold", choices=("threshold", "top-k"),
                            doc="threshold: units whose sum reaches the cue's activity fire; "
@@ -286,7 +287,8 @@ class Hopfield(_Memory):
                                 "earlier at a fixed point"),
     }
     test_params: ClassVar[dict[str, Any]] = {"random_state": 0, "max_sweeps": 20}
-    tags = replace(_Memory.tags, update_modes=("sync", "async"))
+    tags = replace(_Memory.tags, update_modes=("sync", "async"), style=("#AA4499", "d"),
+                   legend_rank=11)
 
     @classmethod
     def conformance_data(cls, n_samples: int) -> tuple[np.ndarray, np.ndarray]:

@@ -168,7 +168,8 @@ class SAILnet(CodingRule):
     # a silenced unit never spikes inside the dynamics: it inhibits nobody, the others respond
     # as in the network without it
     tags = replace(CodingRule.tags, code_kind="spike-count", silencing="resettles",
-                   sparsity_param="p", fit_options=("callback",))
+                   sparsity_param="p", fit_options=("callback",), style=("#999933", "p"),
+                   legend_rank=10)
     params = {
         "n_units": Param(int, 256, low=1, high=65536, doc="number of spiking units"),
         "p": Param(float, 0.05, low=1e-6, high=1000.0,

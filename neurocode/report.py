@@ -56,7 +56,7 @@ from neurocode.report_render import (  # noqa: F401
     _render_md,
     _Table,
 )
-from neurocode.results import RunResult, load_results
+from neurocode.results import RunResult, article_network, load_results
 from neurocode.store import StorageError, write_file_atomic
 
 __all__ = ["write_report", "ReportError", "SUMMARY_FIGURES", "BADGE_STYLE"]
@@ -151,14 +151,19 @@ def _claim_anchor(c: Claim) -> str:
 _ARTICLE_BUDGET = 20_000
 
 
+#: the article's networks (:data:`~neurocode.rules.tags.ARTICLE_NETWORKS`) in the report's words
+_NETWORK_WORDS = (("fc", "FC net"), ("cnn", "CNN"), ("conv-ae", "autoencoder"))
+
+
 def _budget_line(runs: Sequence[RunResult]) -> str:
-    """The budget of the article's networks in these results, against the article's."""
+    """The budget of the article's networks in these results, against the article's: the runs
+    of the rules whose tags declare each network (:func:`neurocode.results.article_network`)."""
     parts = []
-    for rule, name in (("relu-l1-fc", "FC net"), ("relu-l1-cnn", "CNN"),
-                       ("relu-l1-conv-ae", "autoencoder")):
-        its = sorted({int(r.param("train.iterations")) for r in runs if r.rule == rule
-                      and isinstance(r.param("train.iterations"), (int, float))})
-        seeds = sorted({r.seed for r in runs if r.rule == rule})
+    for network, name in _NETWORK_WORDS:
+        of = [r for r in runs if article_network(r.rule) == network]
+        its = sorted({int(r.param("train.iterations")) for r in of
+                      if isinstance(r.param("train.iterations"), (int, float))})
+        seeds = sorted({r.seed for r in of})
         if its:
             parts.append(f"the {name} trained {', '.join(f'{i:,}' for i in its)} of the "
                          f"article's {_ARTICLE_BUDGET:,} iterations ({len(seeds)} seed"
@@ -260,8 +265,10 @@ def _build(results_dir: Any, runs: Sequence[RunResult],
     b.append(_runs_table(runs))
     cards = _code_cards(runs)
     if cards is not None:
+        from neurocode.codes import GivenCodes
+
         b.append(_Heading(2, "Your codes: their cards", "cards"))
-        b.append(_Para("Each code measured from a file or an array (rule given-codes), in "
+        b.append(_Para(f"Each code measured from a file or an array (rule {GivenCodes.name}), in "
                        "both communities' words, each property beside the closed form for a "
                        "random k-of-N code of the same N and k where one exists (in "
                        "brackets). The same record is in the run's .card.json and .card.csv; "

@@ -11,6 +11,13 @@ run was measured with ``neurocode measure``) its battery; :meth:`RunResult.get` 
 them by a dotted key (``"final.accuracy"``, ``"fault.auc_random"``, ``"model.l1"``), NaN when
 absent. The activity of a run is the battery's (``activity.*``) when measured, else the run's
 own summary (``final.avr``).
+
+A run names its rule; what the rule is to the figures and the claims is in the rule's tags
+(:class:`~neurocode.rules.Tags`), read through the registry by :func:`rule_tags`: whether its
+runs are the random k-of-N null (:func:`is_random_null`), which of the article's networks
+they are (:func:`article_network`, :func:`article_rules`), and which rule an old run file's
+``model.kind`` names (:func:`rule_of_legacy_kind`). A rule that is not installed here has no
+tags, so no such role: its runs are read as an ordinary rule's.
 """
 
 from __future__ import annotations
@@ -25,16 +32,133 @@ from typing import Any
 import numpy as np
 
 from neurocode.metrics.activity import code_type as _code_type
+from neurocode.rules import BUILTIN_DISTRIBUTION, Tags, available_rules, rule_origin, tags_of
+from neurocode.rules.tags import ARTICLE_NETWORKS
 from neurocode.store import StoreError, iter_runs, read_battery
 
 __all__ = ["RunResult", "Results", "load_results", "to_dataframe", "distinct_labels",
-           "CODE_TYPES"]
+           "CODE_TYPES", "rule_tags", "is_random_null", "random_null_rules", "article_network",
+           "article_rules", "rule_of_legacy_kind"]
 
 #: The article's three kinds of code, in order of activity.
 CODE_TYPES = ("local", "sparse", "dense")
 
-_LEGACY_KINDS = {"fc": "relu-l1-fc", "cnn": "relu-l1-cnn", "ae": "relu-l1-conv-ae",
-                 "conv-ae": "relu-l1-conv-ae"}
+
+def rule_tags(rule: Any) -> Tags | None:
+    """The :class:`~neurocode.rules.Tags` of the installed rule named ``rule``.
+
+    Parameters
+    ----------
+    rule : str
+        A rule name, as a run stores it (``RunResult.rule``).
+
+    Returns
+    -------
+    Tags or None
+        The rule class's tags; None when no installed rule has that name (a plugin that is
+        not installed here, ``"unknown"``): its runs then have no style, null or article role.
+
+    Examples
+    --------
+    >>> rule_tags("kofn").random_null
+    True
+    >>> rule_tags("not-installed") is None
+    True
+    """
+    cls = available_rules().get(str(rule))
+    return tags_of(cls) if cls is not None else None
+
+
+def is_random_null(rule: Any) -> bool:
+    """Whether the runs of ``rule`` are the random k-of-N null (its ``tags.random_null``);
+    False for a rule that is not installed.
+
+    Examples
+    --------
+    >>> is_random_null("kofn"), is_random_null("kwta"), is_random_null("not-installed")
+    (True, False, False)
+    """
+    tags = rule_tags(rule)
+    return bool(tags is not None and tags.random_null)
+
+
+def article_network(rule: Any) -> str | None:
+    """Which of the article's networks (:data:`~neurocode.rules.tags.ARTICLE_NETWORKS`) the
+    runs of ``rule`` are (its ``tags.article_network``); None for any other rule and for a rule
+    that is not installed.
+
+    Examples
+    --------
+    >>> article_network("relu-l1-cnn"), article_network("kwta")
+    ('cnn', None)
+    """
+    tags = rule_tags(rule)
+    return tags.article_network if tags is not None else None
+
+
+def _builtin_first(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` with the built-in rules first, then by name."""
+    return tuple(sorted(names, key=lambda n: (rule_origin(n)["package"] != BUILTIN_DISTRIBUTION,
+                                              n)))
+
+
+def random_null_rules() -> tuple[str, ...]:
+    """The installed rules whose runs are the random k-of-N null (``tags.random_null``),
+    built-in rules first, then by name.
+
+    Examples
+    --------
+    >>> random_null_rules()
+    ('kofn',)
+    """
+    return _builtin_first(name for name in available_rules() if is_random_null(name))
+
+
+def article_rules(network: str) -> tuple[str, ...]:
+    """The installed rules that reproduce the article's ``network``, built-in rules first,
+    then by name (empty when none is installed).
+
+    Parameters
+    ----------
+    network : str
+        One of :data:`~neurocode.rules.tags.ARTICLE_NETWORKS`: ``"fc"``, ``"cnn"``,
+        ``"conv-ae"``.
+
+    Returns
+    -------
+    tuple of str
+        Rule names.
+
+    Raises
+    ------
+    ValueError
+        When ``network`` is not one of the article's networks.
+
+    Examples
+    --------
+    >>> article_rules("fc")
+    ('relu-l1-fc',)
+    """
+    if network not in ARTICLE_NETWORKS:
+        raise ValueError(f"unknown article network {network!r}: use one of "
+                         f"{', '.join(map(repr, ARTICLE_NETWORKS))}")
+    return _builtin_first(name for name, cls in available_rules().items()
+                          if getattr(tags_of(cls), "article_network", None) == network)
+
+
+def rule_of_legacy_kind(kind: Any) -> str | None:
+    """The installed rule whose runs an old run file stored as ``model.kind`` = ``kind``: the
+    rule that declares it among its ``tags.legacy_kinds`` (a built-in rule before a plugin,
+    then by name, should two declare it); None when none does.
+
+    Examples
+    --------
+    >>> rule_of_legacy_kind("ae"), rule_of_legacy_kind("no-such-kind")
+    ('relu-l1-conv-ae', None)
+    """
+    found = _builtin_first(name for name, cls in available_rules().items()
+                           if str(kind) in getattr(tags_of(cls), "legacy_kinds", ()))
+    return found[0] if found else None
 
 
 def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -64,12 +188,20 @@ class RunResult:
 
     @property
     def rule(self) -> str:
-        """The registered name of the rule that made the run (``model.rule``)."""
+        """The registered name of the rule that made the run (``model.rule``); for a run file
+        stored before rules were named, the installed rule that declares its ``model.kind``
+        among its ``tags.legacy_kinds`` (:func:`rule_of_legacy_kind`), else ``"unknown"``."""
         model = self.config.get("model") or {}
         if model.get("rule"):
             return str(model["rule"])
-        # runs stored before rules were named carry the architecture as model.kind
-        return _LEGACY_KINDS.get(str(model.get("kind")), "unknown")
+        # runs stored before rules were named carry the architecture as model.kind, which
+        # the rule declares among its tags.legacy_kinds (resolved once per kind: the rule
+        # property is read in every filter of the figures and the claims)
+        kind = str(model.get("kind"))
+        known = self.__dict__.get("_legacy_rule")
+        if known is None or known[0] != kind:
+            known = self.__dict__["_legacy_rule"] = (kind, rule_of_legacy_kind(kind) or "unknown")
+        return known[1]
 
     @property
     def seed(self) -> int:

@@ -36,30 +36,41 @@ WATCH = ("callback",)   # the watched code after each pass (neurocode.watch)
 #: this table: the measures, the runner and the figures read these.
 BUILT_IN = {
     "relu-l1-fc": dict(code_kind="rate", uses_labels=True, own_readout=True, silencing="dropped",
-                       fit_options=FIT_ALL, sparsity_param="l1", legend_params=("l1",)),
+                       fit_options=FIT_ALL, sparsity_param="l1", legend_params=("l1",),
+                       style=("#0072B2", "o"), legend_rank=0, article_network="fc",
+                       legacy_kinds=("fc",)),
     "relu-l1-cnn": dict(code_kind="rate", uses_labels=True, own_readout=True, silencing="dropped",
-                        fit_options=FIT_ALL, sparsity_param="l1", legend_params=("l1",)),
+                        fit_options=FIT_ALL, sparsity_param="l1", legend_params=("l1",),
+                        style=("#56B4E9", "s"), legend_rank=1, article_network="cnn",
+                        legacy_kinds=("cnn",)),
     "relu-l1-conv-ae": dict(code_kind="rate", uses_labels=True, own_readout=True,
                             silencing="dropped", fit_options=FIT_ALL, sparsity_param="l1",
-                            legend_params=("decoder", "l1")),
+                            legend_params=("decoder", "l1"), style=("#332288", "D"),
+                            legend_rank=2, article_network="conv-ae",
+                            legacy_kinds=("ae", "conv-ae")),
     "lca": dict(code_kind="rate", silencing="resettles", sparsity_param="lam",
-                legend_params=("lam",), fit_options=WATCH),
+                legend_params=("lam",), fit_options=WATCH, style=("#009E73", "v"), legend_rank=5),
     "kwta": dict(code_kind="binary", silencing="recompetes", sparsity_param="k",
-                 legend_params=("k",), fit_options=WATCH),
+                 legend_params=("k",), fit_options=WATCH, style=("#E69F00", "^"), legend_rank=4),
     "kofn": dict(code_kind="binary", silencing="recompetes", silencing_param="silenced",
-                 sparsity_param="k", legend_params=("preset", "k")),
+                 sparsity_param="k", legend_params=("preset", "k"), style=("#000000", "P"),
+                 legend_rank=3, random_null=True),
     "foldiak": dict(code_kind="binary", silencing="resettles", sparsity_param="p",
-                    fit_options=WATCH),
-    "oja": dict(code_kind="rate", silencing="dropped", fit_options=WATCH),
-    "sanger": dict(code_kind="rate", silencing="dropped", fit_options=WATCH),
-    "willshaw": dict(code_kind="binary", input_domain="binary", silencing="resettles"),
+                    fit_options=WATCH, style=("#CC79A7", "<"), legend_rank=6),
+    "oja": dict(code_kind="rate", silencing="dropped", fit_options=WATCH, style=("#D55E00", ">"),
+                legend_rank=7),
+    "sanger": dict(code_kind="rate", silencing="dropped", fit_options=WATCH,
+                   style=("#882255", "h"), legend_rank=8),
+    "willshaw": dict(code_kind="binary", input_domain="binary", silencing="resettles",
+                     style=("#CC6677", "8"), legend_rank=12),
     "hopfield": dict(code_kind="binary", input_domain="binary", silencing="resettles",
-                     update_modes=("sync", "async")),
+                     update_modes=("sync", "async"), style=("#AA4499", "d"), legend_rank=11),
     "diehl-cook": dict(code_kind="spike-count", uses_labels=True, own_readout=True,
                        input_domain="nonnegative", silencing="resettles",
-                       fit_options=("progress", "callback")),
+                       fit_options=("progress", "callback"), style=("#44AA99", "*"),
+                       legend_rank=9),
     "sailnet": dict(code_kind="spike-count", silencing="resettles", sparsity_param="p",
-                    fit_options=WATCH),
+                    fit_options=WATCH, style=("#999933", "p"), legend_rank=10),
     "local-class": dict(code_kind="binary", uses_labels=True, own_readout=True,
                         silencing="dropped", silencing_param="silenced"),
 }
@@ -81,6 +92,38 @@ def test_built_in_tags_are_the_table(name):
     assert cls._tags_declared, f"{name} declares no tags of its own (derived ones)"
     # the old attributes stay readable, derived from the tags
     assert cls.code_kind == cls.tags.code_kind and cls.supervised == cls.tags.uses_labels
+
+
+#: The colour and marker of each built-in rule, as neurocode.figures.style.RULE_STYLES held
+#: them before the rules declared them (in its order, which was the legend order): every
+#: figure must draw them as before.
+OLD_RULE_STYLES = {
+    "relu-l1-fc": ("#0072B2", "o"), "relu-l1-cnn": ("#56B4E9", "s"),
+    "relu-l1-conv-ae": ("#332288", "D"), "kofn": ("#000000", "P"), "kwta": ("#E69F00", "^"),
+    "lca": ("#009E73", "v"), "foldiak": ("#CC79A7", "<"), "oja": ("#D55E00", ">"),
+    "sanger": ("#882255", "h"), "diehl-cook": ("#44AA99", "*"), "sailnet": ("#999933", "p"),
+    "hopfield": ("#AA4499", "d"), "willshaw": ("#CC6677", "8"),
+}
+
+
+def test_styles_and_legend_order_of_built_ins_are_those_of_the_old_table():
+    from neurocode.figures.style import RuleStyle, rule_order, rule_style
+
+    for name in BUILT_IN:
+        if name in OLD_RULE_STYLES:
+            assert rule_style(name) == RuleStyle(*OLD_RULE_STYLES[name]), name
+    # a built-in rule with no style of its own gets the fallback derived from its name, as
+    # before (the CRC-32 of the name, indexing these two tuples)
+    import zlib
+
+    from neurocode.figures import style
+
+    h = zlib.crc32(b"local-class")
+    assert rule_style("local-class") == RuleStyle(
+        style._FALLBACK_COLOURS[h % 11], style._FALLBACK_MARKERS[(h // 11) % 12])
+    shuffled = ["local-class", *reversed(OLD_RULE_STYLES), "aa-not-installed"]
+    assert sorted(shuffled, key=rule_order) == [*OLD_RULE_STYLES, "aa-not-installed",
+                                                "local-class"]
 
 
 def test_legend_parameters_of_built_ins_are_those_of_the_old_table():
@@ -291,6 +334,20 @@ class _Base(CodingRule):
     (dict(fit_options=("warm_start",)), "fit_options"),  # not an option the runner offers
     (dict(silencing_param="k", silencing="dropped"), "silencing_param"),  # k has no choices
     (dict(uses_labels="yes"), "uses_labels"),
+    (dict(style=("red", "o")), "style"),  # a colour name, not '#RRGGBB'
+    (dict(style=("#0072B", "o")), "style"),  # five hex digits
+    (dict(style=("#0072B2", "Q")), "style"),  # not a matplotlib marker
+    (dict(style=("#0072B2",)), "style"),
+    (dict(style="#0072B2"), "style"),
+    (dict(legend_rank=-1), "legend_rank"),
+    (dict(legend_rank=1.5), "legend_rank"),
+    (dict(legend_rank=True), "legend_rank"),
+    (dict(random_null=1), "random_null"),
+    (dict(random_null=True), "random_null"),  # a rate code cannot be the random k-of-N null
+    (dict(article_network="lenet"), "article_network"),
+    (dict(legacy_kinds="fc"), "legacy_kinds"),
+    (dict(legacy_kinds=("fc", "fc")), "legacy_kinds"),
+    (dict(legacy_kinds=("",)), "legacy_kinds"),
 ])
 def test_wrong_tags_are_refused_at_class_creation(tags, field):
     with pytest.raises(TypeError, match=rf"rule 'test-tags-wrong'.*tags\.{field}"):
@@ -311,6 +368,10 @@ def test_declared_options_are_fine_and_the_old_attributes_still_set_tags():
     ok = type("Ok", (_Base,), {"name": "test-tags-ok", "tags": replace(
         _Base.tags, fit_options=("progress",), sparsity_param="k", legend_params=("k",))})
     assert ok.tags.fit_options == ("progress",)
+    roles = type("Roles", (_Base,), {"name": "test-tags-roles", "tags": replace(
+        _Base.tags, code_kind="binary", style=["#abcdef", "X"], legend_rank=0, random_null=True,
+        article_network="conv-ae", legacy_kinds=["old"])})
+    assert roles.tags.style == ("#abcdef", "X") and roles.tags.legacy_kinds == ("old",)
     old = type("Old", (_Base,), {"name": "test-tags-old", "code_kind": "binary",
                                  "supervised": True})
     assert old.tags.code_kind == "binary" and old.tags.uses_labels and old.code_kind == "binary"

@@ -276,7 +276,10 @@ class ReluL1FC(_ReluL1Rule):
     kind = "fc"
     params = {"hidden": Param(int, 784, low=1, high=100_000, doc="hidden units"),
               **_TRAIN_PARAMS}
-    tags = replace(_ReluL1Rule.tags, sparsity_param="l1", legend_params=("l1",))
+    # the article's FC net (old run files stored model.kind "fc"); blue circles, first in legends
+    tags = replace(_ReluL1Rule.tags, sparsity_param="l1", legend_params=("l1",),
+                   style=("#0072B2", "o"), legend_rank=0, article_network="fc",
+                   legacy_kinds=("fc",))
     test_params = {"hidden": 16, "iterations": 4, "eval_every": 2, "batch_size": 32,
                    "random_state": 0}
 
@@ -314,7 +317,10 @@ class ReluL1CNN(_ReluL1Rule):
     kind = "cnn"
     params = {"feature_maps": Param(int, 200, low=1, high=4096, doc="conv feature maps"),
               **_TRAIN_PARAMS}
-    tags = replace(_ReluL1Rule.tags, sparsity_param="l1", legend_params=("l1",))
+    # the article's CNN (old run files: model.kind "cnn"); sky-blue squares
+    tags = replace(_ReluL1Rule.tags, sparsity_param="l1", legend_params=("l1",),
+                   style=("#56B4E9", "s"), legend_rank=1, article_network="cnn",
+                   legacy_kinds=("cnn",))
     test_params = {"feature_maps": 2, "iterations": 4, "eval_every": 2, "batch_size": 32,
                    "random_state": 0}
 
@@ -358,7 +364,10 @@ class ReluL1ConvAE(ReluL1CNN):
                                doc="decoder: sub-pixel conv (final) or transposed conv (first); "
                                    "original-473bc3f: the first as the article's code ran it, "
                                    "bugs included (a record, not a setting to use)")}
-    tags = replace(ReluL1CNN.tags, legend_params=("decoder", "l1"))
+    # the article's conv autoencoder (old run files: model.kind "ae" or "conv-ae"); indigo
+    # diamonds
+    tags = replace(ReluL1CNN.tags, legend_params=("decoder", "l1"), style=("#332288", "D"),
+                   legend_rank=2, article_network="conv-ae", legacy_kinds=("ae", "conv-ae"))
 
     def _build(self, generator):
         return ConvAE(self.feature_maps, decoder=self.decoder, generator=generator,

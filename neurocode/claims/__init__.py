@@ -61,7 +61,6 @@ from neurocode.claims.battery_claims import (  # noqa: F401
 )
 from neurocode.claims.helpers import BATTERY_NEEDS, FC_CMD  # noqa: F401
 from neurocode.claims.verdicts import (  # noqa: F401
-    AE,
     ARTICLE_CNN_AVR_DENSE,
     ARTICLE_CNN_AVR_SPARSE,
     ARTICLE_CNN_N,
@@ -72,9 +71,6 @@ from neurocode.claims.verdicts import (  # noqa: F401
     ARTICLE_FC_AVR_SPARSE,
     ARTICLE_FC_N,
     ARTICLE_NEAR_LOCAL_ACCURACY,
-    CNN,
-    FC,
-    NULL_RULE,
     THRESHOLDS,
     VERDICTS,
     Claim,
@@ -82,6 +78,8 @@ from neurocode.claims.verdicts import (  # noqa: F401
     Verdict,
     _Ctx,
     _defaults,
+    article_rule,
+    null_rule,
 )
 from neurocode.results import RunResult
 from neurocode.stats import Interval
@@ -159,6 +157,18 @@ CLAIMS: tuple[Claim, ...] = (
           "measured time of encoder plus readout against activity, within families",
           ("dose_compute", "detail_decoding", "summary_properties"), _claim12, _DOSE),
 )
+
+
+def __getattr__(name: str) -> Any:
+    """``FC``, ``CNN``, ``AE`` and ``NULL_RULE``, as the module had them: the rules the claims
+    read for the article's networks and the null, from the installed rules' tags
+    (:func:`~neurocode.claims.verdicts.article_rule`,
+    :func:`~neurocode.claims.verdicts.null_rule`)."""
+    from neurocode.claims import verdicts
+
+    if name in verdicts._ROLE_NAMES:
+        return getattr(verdicts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def evaluate_all(runs: Sequence[RunResult], thresholds: dict[str, float] | None = None,

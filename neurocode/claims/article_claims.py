@@ -24,12 +24,12 @@ from neurocode.claims.helpers import (
     _fc_family,
     _iters,
     _l1,
+    _network_families,
     _not_tested,
-    _of_rule,
+    _of_network,
     _seed_need,
 )
 from neurocode.claims.verdicts import (
-    AE,
     ARTICLE_CNN_AVR_SPARSE,
     ARTICLE_CNN_N,
     ARTICLE_FC_ACC_DENSE,
@@ -39,7 +39,6 @@ from neurocode.claims.verdicts import (
     ARTICLE_FC_AVR_SPARSE,
     ARTICLE_FC_N,
     ARTICLE_NEAR_LOCAL_ACCURACY,
-    CNN,
     Verdict,
     _Ctx,
 )
@@ -211,7 +210,7 @@ def _claim4(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
             f"the FC's (independent bootstraps of each net's seeds). Supported when the whole "
             f"{ctx.conf:.0%} interval is below 0 (the CNN uses fewer units in proportion); not "
             f"supported otherwise.")
-    cnn = [f for f in _of_rule(runs, CNN, ctx) if f.levels]
+    cnn = [f for f in _network_families(runs, "cnn", ctx) if f.levels]
     fc = _fc_family(runs, ctx)
     cmd = ("`neurocode run experiments/article_cnn.yaml --set \"sweep.seed=[0, 1, 2]\" --out "
            "RESULTS` and the FC runs")
@@ -289,6 +288,18 @@ RECON_MEANING = ("recon_error: mean squared error per pixel on the 0-255 scale, 
                  "clipping the reconstruction to [0, 1] and quantising both images")
 
 
+def _one_rule(runs: Sequence[RunResult]) -> list[RunResult]:
+    """The runs of one rule: the one with most runs among ``runs`` (ties by name), so paired
+    comparisons never pair the runs of two rules that reproduce the same network."""
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r.rule] = counts.get(r.rule, 0) + 1
+    if not counts:
+        return []
+    rule = min(counts, key=lambda name: (-counts[name], name))
+    return [r for r in runs if r.rule == rule]
+
+
 def _recon(r: RunResult) -> float:
     v = r.final.get(RECON_KEY)
     return float(v) if v is not None and _finite(v) else float("nan")
@@ -311,7 +322,7 @@ def _claim5(runs: Sequence[RunResult], ctx: _Ctx) -> Verdict:
             "when its whole "
             f"{ctx.conf:.0%} interval is on the claimed side of 0 and it has at least three "
             "comparisons. All testable hold: supported; none: not supported; some: partly.")
-    ae = [r for r in runs if r.rule == AE and _finite(_l1(r))]
+    ae = _one_rule([r for r in _of_network(runs, "conv-ae") if _finite(_l1(r))])
     fams = families(ae, min_learned=ctx["MIN_LEARNED_FRACTION"])
     kept = [r for f in fams for lv in f.levels for r in lv.runs]
     if not kept:

@@ -30,13 +30,12 @@ from neurocode.claims.verdicts import (
     ARTICLE_CNN_N,
     ARTICLE_FC_AVR_SPARSE,
     ARTICLE_FC_N,
-    NULL_RULE,
     Verdict,
     _Ctx,
 )
 from neurocode.design import Family, _finite, families
 from neurocode.metrics.capacity import log2_binomial
-from neurocode.results import RunResult
+from neurocode.results import RunResult, is_random_null
 
 # --- dose-response machinery (claims 6-11) ----------------------------------------------------
 
@@ -69,7 +68,7 @@ def _eligible(runs: Sequence[RunResult], key: str, ctx: _Ctx, exclude_null: bool
     ok: list[Family] = []
     why: list[str] = []
     for f in fams:
-        if exclude_null and f.rule == NULL_RULE:
+        if exclude_null and is_random_null(f.rule):
             continue
         lack = f.eligible(int(ctx["MIN_LEVELS"]), int(ctx["MIN_SEEDS"]))
         if lack:
@@ -79,12 +78,18 @@ def _eligible(runs: Sequence[RunResult], key: str, ctx: _Ctx, exclude_null: bool
     return ok, why, fams
 
 
+def _null_runs(runs: Sequence[RunResult]) -> list[RunResult]:
+    """The runs of the random k-of-N null: those of the rules whose tags declare
+    ``random_null`` (:func:`neurocode.results.is_random_null`)."""
+    null = {rule for rule in {r.rule for r in runs} if is_random_null(rule)}
+    return [r for r in runs if r.rule in null]
+
+
 def _null_value(runs: Sequence[RunResult], n_units: int, activity: float, key: str) -> float:
     """The random k-of-N null's ``key`` at width ``n_units`` and ``activity``: the null
     family's level means, interpolated in log activity (NaN outside its levels or when the
     results hold no null family of that width)."""
-    nulls = [f for f in families([r for r in runs if r.rule == NULL_RULE
-                                  and _finite(_get(r, key))])
+    nulls = [f for f in families([r for r in _null_runs(runs) if _finite(_get(r, key))])
              if f.n_units == n_units and len(f.levels) >= 2]
     if not nulls or not (_finite(activity) and activity > 0):
         return float("nan")
@@ -119,7 +124,7 @@ def _dose_response(runs: Sequence[RunResult], ctx: _Ctx, key: str, sign: int, wh
         for lv in f.levels:
             m = float(np.mean([_get(r, key) for r in lv.runs]))
             nv = (_null_value(runs, f.n_units, lv.activity, null_key or key)
-                  if f.rule != NULL_RULE else float("nan"))
+                  if not is_random_null(f.rule) else float("nan"))
             rows.append([f.name, lv.key, len(lv.seeds), lv.activity, m, nv,
                          m - nv if _finite(nv) else float("nan")])
     design = ("; ".join(f.describe() for f in ok) if ok else "no family qualifies") + (

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from neurocode.claims.verdicts import FC, Verdict, _Ctx
+from neurocode.claims.verdicts import Verdict, _Ctx
 from neurocode.design import Family, Level, _finite, families
-from neurocode.results import RunResult
+from neurocode.results import RunResult, article_network
 
 # --- helpers --------------------------------------------------------------------------------
 
@@ -54,9 +54,16 @@ def _excluded(fams: Sequence[Family]) -> list[str]:
             for f in fams for r, why in f.excluded]
 
 
-def _of_rule(runs: Sequence[RunResult], rule: str, ctx: _Ctx) -> list[Family]:
-    return [f for f in families([r for r in runs if r.rule == rule],
-                                min_learned=ctx["MIN_LEARNED_FRACTION"])]
+def _of_network(runs: Sequence[RunResult], network: str) -> list[RunResult]:
+    """The runs of the article's ``network`` (``"fc"``, ``"cnn"``, ``"conv-ae"``): those of
+    the rules whose tags declare it (:func:`neurocode.results.article_network`)."""
+    nets = {rule: article_network(rule) for rule in {r.rule for r in runs}}
+    return [r for r in runs if nets[r.rule] == network]
+
+
+def _network_families(runs: Sequence[RunResult], network: str, ctx: _Ctx) -> list[Family]:
+    """The families (one experiment, one rule, one N) of the article's ``network``."""
+    return families(_of_network(runs, network), min_learned=ctx["MIN_LEARNED_FRACTION"])
 
 
 def _by_seed(level: Level, fn: Callable[[RunResult], float]) -> dict[int, float]:
@@ -81,7 +88,7 @@ BATTERY_NEEDS = ("families of measured runs with several sparsity levels and see
 
 
 def _fc_family(runs: Sequence[RunResult], ctx: _Ctx) -> Family | None:
-    fams = [f for f in _of_rule(runs, FC, ctx) if f.levels]
+    fams = [f for f in _network_families(runs, "fc", ctx) if f.levels]
     return max(fams, key=lambda f: sum(len(lv.runs) for lv in f.levels)) if fams else None
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from neurocode import article, stats
 from neurocode.design import MIN_LEARNED_FRACTION
 from neurocode.metrics.activity import DENSE_MIN_RATIO
-from neurocode.results import RunResult
+from neurocode.results import RunResult, article_rules, random_null_rules
 from neurocode.stats import Interval
 
 #: The four verdicts, from best to worst, then untested.
@@ -32,9 +32,51 @@ ARTICLE_CNN_N = article.CNN_N
 ARTICLE_CNN_AVR_DENSE = article.TEXT["cnn_avr_dense"]
 ARTICLE_CNN_AVR_SPARSE = article.TEXT["cnn_avr_sparse"]
 
-FC, CNN, AE = "relu-l1-fc", "relu-l1-cnn", "relu-l1-conv-ae"
-#: The rule whose runs are the random k-of-N null (a fixed random projection, top-k).
-NULL_RULE = "kofn"
+# --- the rules the claims read: named by their tags, never here ------------------------------
+# A claim on the article's FC net, CNN or autoencoder reads the runs of the rules whose tags
+# declare that ``article_network``; the null is the runs of the rules whose tags declare
+# ``random_null`` (:mod:`neurocode.results`). FC, CNN, AE and NULL_RULE, the names this module
+# had for them, are read from the tags when asked (:func:`__getattr__`).
+
+
+def article_rule(network: str) -> str | None:
+    """The installed rule that reproduces the article's ``network`` (``"fc"``, ``"cnn"``,
+    ``"conv-ae"``; :data:`~neurocode.rules.tags.ARTICLE_NETWORKS`): the one whose tags declare
+    it, a built-in rule before a plugin; None when no installed rule does.
+
+    Examples
+    --------
+    >>> article_rule("cnn")
+    'relu-l1-cnn'
+    """
+    found = article_rules(network)
+    return found[0] if found else None
+
+
+def null_rule() -> str | None:
+    """The installed rule whose runs are the random k-of-N null (its tags declare
+    ``random_null``), a built-in rule before a plugin; None when none is installed.
+
+    Examples
+    --------
+    >>> null_rule()
+    'kofn'
+    """
+    found = random_null_rules()
+    return found[0] if found else None
+
+
+#: the names this module had for the claims' rules, each read from the tags when asked
+_ROLE_NAMES = {"FC": lambda: article_rule("fc"), "CNN": lambda: article_rule("cnn"),
+               "AE": lambda: article_rule("conv-ae"), "NULL_RULE": null_rule}
+
+
+def __getattr__(name: str) -> Any:
+    """``FC``, ``CNN``, ``AE`` (the rules of the article's networks) and ``NULL_RULE`` (the
+    random k-of-N null's), read from the installed rules' tags when asked."""
+    if name in _ROLE_NAMES:
+        return _ROLE_NAMES[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- thresholds: every one a verdict reads, with the range its sensitivity is shown over ----

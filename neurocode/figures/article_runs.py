@@ -1,18 +1,20 @@
 """The article's runs as the figures read them: one :class:`_Run` per stored run of the
-article's networks (FC, CNN, conv autoencoder), its sort key, and the grouping by
-experiment (see :mod:`neurocode.figures.article`).
+article's networks (FC, CNN, conv autoencoder: the runs of the rules whose tags declare an
+``article_network``, and old run files that stored a ``model.kind``), its sort key, and the
+grouping by experiment (see :mod:`neurocode.figures.article`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neurocode.results import RunResult
+from neurocode.results import RunResult, article_network
+from neurocode.rules import available_rules
 
 # --------------------------------------------------------------------------------------------
 # Reading runs
@@ -56,7 +58,7 @@ def _to_run(rec: RunResult) -> _Run:
     model = cfg.get("model") or {}
     train = cfg.get("train") or {}
     experiment = rec.experiment or str(cfg.get("name", "")) or rec.path.stem
-    kind = str(model.get("kind") or ARTICLE_RULES.get(model.get("rule", ""))
+    kind = str(model.get("kind") or article_network(model.get("rule", ""))
                or _guess_kind(experiment))
     decoder = model.get("decoder")
     decoder = str(decoder) if decoder else None
@@ -91,13 +93,38 @@ def _sort_key(r: _Run) -> tuple:
     return (r.experiment, r.decoder or "", r.l1, r.seed, r.run_name)
 
 
-#: the article's networks, by rule name (runs of other rules have no article panels)
-ARTICLE_RULES = {"relu-l1-fc": "fc", "relu-l1-cnn": "cnn", "relu-l1-conv-ae": "conv-ae"}
+class _ArticleRules(Mapping[str, str]):
+    """Rule name -> the article's network its runs are, for every installed rule whose tags
+    declare an ``article_network``: read from the registry when asked, never a table."""
+
+    def _live(self) -> dict[str, str]:
+        return {name: net for name in available_rules()
+                if (net := article_network(name)) is not None}
+
+    def __getitem__(self, rule: str) -> str:
+        net = article_network(rule)
+        if net is None:
+            raise KeyError(rule)
+        return net
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._live())
+
+    def __len__(self) -> int:
+        return len(self._live())
+
+    def __repr__(self) -> str:
+        return f"ARTICLE_RULES({self._live()!r})"
+
+
+#: the article's networks, by rule name, as the rules' tags declare them (runs of other rules
+#: have no article panels)
+ARTICLE_RULES: Mapping[str, str] = _ArticleRules()
 
 
 def _is_article_run(rec: RunResult) -> bool:
     model = (rec.config or {}).get("model") or {}
-    return model.get("rule") in ARTICLE_RULES or "kind" in model
+    return article_network(model.get("rule", "")) is not None or "kind" in model
 
 
 def _group(runs: Iterable[_Run]) -> dict[str, list[_Run]]:

@@ -28,7 +28,7 @@ from neurocode.design import exclusion
 from neurocode.figures.style import (
     AXIS_LABELS,
     EXCLUDED_GREY,
-    RULE_STYLES,
+    rule_order,
     run_legend,
     short_reason,
     value_sort_key,
@@ -149,15 +149,14 @@ def _groups(runs: Sequence[RunResult]) -> list[_Group]:
         if key not in groups:
             groups[key] = _Group(r.rule, _legend(r))
         groups[key].runs.append(r)
-    # by rule (built-in order, then plugins by name), then by family (code width N by value,
-    # then experiment), then by activity within the family: the configurations of one family
-    # stay together in legends, in order of their dose (never interleaved with another N's)
-    order = {name: i for i, name in enumerate(RULE_STYLES)}
-
+    # by rule (the rules' legend ranks, then the others by name), then by family (code width
+    # N by value, then experiment), then by activity within the family: the configurations of
+    # one family stay together in legends, in order of their dose (never interleaved with
+    # another N's)
     def sort_key(g: _Group) -> tuple:
         a = float(np.nanmean(g.values(lambda r: r.activity_ratio)))
         n = g.n_units
-        return (order.get(g.rule, len(order)), g.rule, n if math.isfinite(n) else math.inf,
+        return (rule_order(g.rule), n if math.isfinite(n) else math.inf,
                 value_sort_key(g.experiment), a if math.isfinite(a) else math.inf,
                 value_sort_key(g.legend))
 
@@ -218,12 +217,10 @@ def _excluded_configs(excluded: Sequence[tuple[RunResult, str]],
     by: dict[tuple, list[tuple[RunResult, str]]] = {}
     for r, why in excluded:
         by.setdefault((r.experiment, r.rule, _config_key(r)), []).append((r, why))
-    order = {name: i for i, name in enumerate(RULE_STYLES)}
-
     def key(item):
         r = item[0][0]
         a = float(np.nanmean([x.activity_ratio for x, _ in item]))
-        return (order.get(r.rule, len(order)), r.rule, r.n_units, value_sort_key(r.experiment),
+        return (rule_order(r.rule), r.n_units, value_sort_key(r.experiment),
                 a if math.isfinite(a) else math.inf)
 
     return [(_legend(items[0][0]), items) for items in sorted(by.values(), key=key)]

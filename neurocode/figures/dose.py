@@ -14,16 +14,18 @@ activity ratio (the dose). One figure per property (stem ``dose_<name>``, see
   level mean (:func:`neurocode.stats.mean_interval`, expanded percentile, the interval the
   ledger uses) when the level has at least three seeds; the min-max over its seeds (dotted
   bar) when it has two; none with one;
-* the **null** of each ``N`` (the runs of rule ``kofn``, :data:`neurocode.claims.NULL_RULE`,
-  at that ``N``: a fixed random projection, top-k) is a grey band through its levels'
-  intervals, with its level means as a thin black line, so a learned code is read against a
-  random code of the same width and activity;
+* the **null** of each ``N`` (the runs at that ``N`` of the rule whose tags declare
+  ``random_null``, :func:`neurocode.results.is_random_null`: the built-in ``kofn``, a fixed
+  random projection, top-k) is a grey band through its levels' intervals, with its level
+  means as a thin line in the null rule's colour (black), so a learned code is read against
+  a random code of the same width and activity;
 * runs the ledger keeps out of every verdict (:func:`neurocode.design.exclusion`: a silent
   code, or a supervised run that did not learn) are hollow grey crosses at their own values,
   in no line, band or per-run legend entry;
 * the legend has one entry per family (never one per run or seed): its rule, ``N``,
   experiment and levels, the level values sorted by value (``k = 1, 4, 16, 64, 128``, not as
-  text), families ordered by rule, then ``N``, then experiment; the nulls first.
+  text), families ordered by rule (:func:`~neurocode.figures.style.rule_order`), then ``N``,
+  then experiment; the nulls first.
 
 A property no run has gives no figure (never an empty one). Figures only read stored results.
 
@@ -55,23 +57,21 @@ from neurocode.design import Family, families
 from neurocode.figures.style import (
     AXIS_LABELS,
     EXCLUDED_GREY,
-    RULE_STYLES,
     format_number,
     param_name,
+    rule_order,
     rule_style,
     save_figures,
     short_reason,
     sort_by_value,
     value_sort_key,
 )
-from neurocode.results import RunResult, load_results
+from neurocode.results import RunResult, is_random_null, load_results
 
-__all__ = ["DoseProperty", "DOSE_PROPERTIES", "NULL_RULE", "MIN_BOOTSTRAP_SEEDS",
+__all__ = ["DoseProperty", "DOSE_PROPERTIES", "MIN_BOOTSTRAP_SEEDS",
            "dose_figures", "draw_dose_figures", "family_gid", "family_label", "level_values",
            "level_interval"]
 
-#: The rule whose runs are the random k-of-N null (as :data:`neurocode.claims.NULL_RULE`).
-NULL_RULE = "kofn"
 #: Seeds a level needs for a bootstrap interval of its mean; with fewer, its min-max.
 MIN_BOOTSTRAP_SEEDS = 3
 
@@ -196,7 +196,7 @@ def _seed_words(fam: Family) -> str:
 def family_label(fam: Family, width: int | None = 44) -> str:
     """The family's one legend entry: rule, ``N`` and experiment; its levels sorted by value;
     levels x seeds. Lines of at most ``width`` characters (``None``: one line)."""
-    head = (f"random k-of-N null, N = {fam.n_units:,}" if fam.rule == NULL_RULE
+    head = (f"random k-of-N null, N = {fam.n_units:,}" if is_random_null(fam.rule)
             else f"{fam.rule}, N = {fam.n_units:,}")
     size = (f"{len(fam.levels)} level{'s' if len(fam.levels) != 1 else ''} x "
             f"{_seed_words(fam)}")
@@ -260,8 +260,7 @@ def _levels(fam: Family, prop: DoseProperty) -> _Drawn:
 
 
 def _family_order(fam: Family) -> tuple:
-    order = {name: i for i, name in enumerate(RULE_STYLES)}
-    return (fam.rule != NULL_RULE, order.get(fam.rule, len(order)), fam.rule, fam.n_units,
+    return (not is_random_null(fam.rule), rule_order(fam.rule), fam.n_units,
             value_sort_key(fam.experiment))
 
 
@@ -281,7 +280,8 @@ def _linestyles(drawn: Sequence[_Drawn]) -> dict[int, Any]:
     return {n: _LINESTYLES[i % len(_LINESTYLES)] for i, n in enumerate(order)}
 
 
-def _caption(prop: DoseProperty, kinds: set[str], n_null: int, n_excluded: int) -> str:
+def _caption(prop: DoseProperty, kinds: set[str], nulls: Sequence[str],
+             n_excluded: int) -> str:
     bars = []
     if "bootstrap" in kinds:
         bars.append(f"Solid bars: 95 % bootstrap interval of the level mean over its seeds "
@@ -293,9 +293,9 @@ def _caption(prop: DoseProperty, kinds: set[str], n_null: int, n_excluded: int) 
     text = ("One line per family (one experiment, one rule, one N), through its level means "
             "in order of activity; colour and marker: the rule; line style: N (families of "
             "different N are never joined). " + ". ".join(bars) + ".")
-    if n_null:
-        text += (" Grey band: the random k-of-N null (rule kofn) of the same N, through its "
-                 "levels' intervals.")
+    if nulls:
+        text += (f" Grey band: the random k-of-N null (rule{'s' if len(nulls) > 1 else ''} "
+                 f"{', '.join(nulls)}) of the same N, through its levels' intervals.")
     else:
         text += " No random k-of-N null in these results."
     if n_excluded:
@@ -318,19 +318,20 @@ def _dose_figure(prop: DoseProperty, fams: Sequence[Family]) -> Figure | None:
     labels: list[str] = []
     kinds: set[str] = set()
     seen_style: dict[tuple[str, int], int] = {}
-    n_null = 0
+    nulls: list[str] = []  # the null rules drawn, in the order drawn
     for d in drawn:
         fam = d.fam
         gid = family_gid(fam)
         ls = ls_of[fam.n_units]
         kinds.update(d.kinds)
-        if fam.rule == NULL_RULE:
-            n_null += 1
+        if is_random_null(fam.rule):
+            if fam.rule not in nulls:
+                nulls.append(fam.rule)
             band = ax.fill_between(d.x, d.low, d.high, facecolor=_BAND, alpha=0.3,
                                    edgecolor=_BAND, linestyle=ls, linewidth=0.8, zorder=1)
             band.set_gid(gid + "-band")
-            line, = ax.plot(d.x, d.y, color=rule_style(NULL_RULE).colour, lw=1.0, ls=ls,
-                            marker=rule_style(NULL_RULE).marker, ms=5, zorder=2,
+            line, = ax.plot(d.x, d.y, color=rule_style(fam.rule).colour, lw=1.0, ls=ls,
+                            marker=rule_style(fam.rule).marker, ms=5, zorder=2,
                             label="_nolegend_")
             line.set_gid(gid)
             handles.append((Patch(facecolor=_BAND, alpha=0.3, edgecolor=_BAND, linestyle=ls),
@@ -391,7 +392,7 @@ def _dose_figure(prop: DoseProperty, fams: Sequence[Family]) -> Figure | None:
                title="family (levels sorted by value)", title_fontsize=8.5,
                handler_map={tuple: HandlerTuple(ndivide=None, pad=0.0)},
                handlelength=3.0)
-    fig.supxlabel(_caption(prop, kinds, n_null, len(excluded)), fontsize=7.5, color="0.25",
+    fig.supxlabel(_caption(prop, kinds, nulls, len(excluded)), fontsize=7.5, color="0.25",
                   ha="left", x=0.01)
     return fig
 

@@ -2,10 +2,12 @@
 
 * **Colours.** One palette, colour-blind safe: Okabe-Ito (Okabe & Ito 2008, "Color Universal
   Design", :data:`OKABE_ITO`) first, then Paul Tol's "muted" scheme (Tol 2021,
-  SRON/EPS/TN/09-002, :data:`TOL_MUTED`) for the rules past eight. Each coding rule has a fixed
-  colour and its own marker (:func:`rule_style`), so two rules never depend on colour alone; a
-  rule not listed (a plugin) gets a deterministic colour and marker from a CRC-32 of its name,
-  so it looks the same in every figure and every session. Series that are not rules (the
+  SRON/EPS/TN/09-002, :data:`TOL_MUTED`) for the rules past eight. Each coding rule declares
+  its colour and its own marker in its tags (``tags.style``, :func:`rule_style`), so two rules
+  never depend on colour alone, and its place in legends (``tags.legend_rank``,
+  :func:`rule_order`); a rule that declares no style (or is not installed) gets a
+  deterministic colour and marker from a CRC-32 of its name, so it looks the same in every
+  figure and every session. Series that are not rules (the
   configurations of one experiment, the lambdas of the article's nets) take
   :func:`sequence_colours` of the palette (:data:`LAMBDA_COLOURS`: the same eight colours,
   black first); the runs kept out of the verdicts are :data:`EXCLUDED_GREY`.
@@ -37,6 +39,7 @@ import contextlib
 import contextvars
 import errno as _errno
 import io
+import math
 import os
 import re
 import zlib
@@ -48,8 +51,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["OKABE_ITO", "TOL_MUTED", "LAMBDA_COLOURS", "EXCLUDED_GREY", "RULE_STYLES",
-           "RuleStyle", "rule_style", "rule_colour", "rule_marker", "sequence_colours",
+__all__ = ["OKABE_ITO", "TOL_MUTED", "LAMBDA_COLOURS", "EXCLUDED_GREY",
+           "RuleStyle", "rule_style", "rule_colour", "rule_marker", "rule_order",
+           "sequence_colours",
            "format_number", "legend_params", "param_label", "param_name", "run_legend",
            "value_sort_key", "sort_by_value", "short_reason", "AXIS_LABELS", "RECON_LABELS",
            "RANK_COLOURS", "CODE_TYPE_SHADES", "DPI", "FigureWriteError", "safe_stem",
@@ -115,47 +119,52 @@ class RuleStyle:
     marker: str
 
 
-#: The built-in rules. kofn (random k-of-N codes, the theory's own object) is black.
-RULE_STYLES: dict[str, RuleStyle] = {
-    "relu-l1-fc": RuleStyle("#0072B2", "o"),
-    "relu-l1-cnn": RuleStyle("#56B4E9", "s"),
-    "relu-l1-conv-ae": RuleStyle("#332288", "D"),
-    "kofn": RuleStyle("#000000", "P"),
-    "kwta": RuleStyle("#E69F00", "^"),
-    "lca": RuleStyle("#009E73", "v"),
-    "foldiak": RuleStyle("#CC79A7", "<"),
-    "oja": RuleStyle("#D55E00", ">"),
-    "sanger": RuleStyle("#882255", "h"),
-    "diehl-cook": RuleStyle("#44AA99", "*"),
-    "sailnet": RuleStyle("#999933", "p"),
-    "hopfield": RuleStyle("#AA4499", "d"),
-    "willshaw": RuleStyle("#CC6677", "8"),
-}
-
+#: The colours of the rules that declare no style (plugins), chosen by a CRC-32 of the name:
+#: colours no built-in rule declares.
 _FALLBACK_COLOURS = ("#88CCEE", "#117733", "#DDCC77", "#F0E442", "#4477AA", "#EE6677",
                      "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
 _FALLBACK_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "p", "h", "<", ">", "*")
 
 
 def rule_style(rule: str) -> RuleStyle:
-    """The colour and marker of ``rule``: fixed for built-in rules, from the name's CRC-32
-    otherwise (the same in every figure and session)."""
-    if rule in RULE_STYLES:
-        return RULE_STYLES[rule]
+    """The colour and marker of ``rule``: the ``tags.style`` its class declares; for a rule
+    that declares none or is not installed here, from the name's CRC-32 (the same in every
+    figure and session)."""
+    from neurocode.results import rule_tags
+
+    tags = rule_tags(rule)
+    if tags is not None and tags.style is not None:
+        return RuleStyle(*tags.style)
     h = zlib.crc32(str(rule).encode("utf-8"))
     return RuleStyle(_FALLBACK_COLOURS[h % len(_FALLBACK_COLOURS)],
                      _FALLBACK_MARKERS[(h // len(_FALLBACK_COLOURS)) % len(_FALLBACK_MARKERS)])
 
 
+def rule_order(rule: str) -> tuple[float, str]:
+    """The key that orders rules in legends and tables: the rules that declare a
+    ``tags.legend_rank`` first, by rank, then the others; ties by name.
+
+    Examples
+    --------
+    >>> sorted(["my-plugin", "kwta", "relu-l1-fc"], key=rule_order)
+    ['relu-l1-fc', 'kwta', 'my-plugin']
+    """
+    from neurocode.results import rule_tags
+
+    tags = rule_tags(rule)
+    rank = tags.legend_rank if tags is not None else None
+    return (math.inf if rank is None else float(rank), str(rule))
+
+
 def rule_colour(rule: str) -> str:
-    """The hex colour ``rule`` is drawn in (:func:`rule_style`: fixed for a built-in rule, from the
-    name's CRC-32 for any other)."""
+    """The hex colour ``rule`` is drawn in (:func:`rule_style`: the one its tags declare, else
+    from the name's CRC-32)."""
     return rule_style(rule).colour
 
 
 def rule_marker(rule: str) -> str:
-    """The matplotlib marker ``rule`` is drawn with (:func:`rule_style`: fixed for a built-in rule,
-    from the name's CRC-32 for any other)."""
+    """The matplotlib marker ``rule`` is drawn with (:func:`rule_style`: the one its tags declare,
+    else from the name's CRC-32)."""
     return rule_style(rule).marker
 
 

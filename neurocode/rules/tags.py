@@ -1,19 +1,22 @@
 """What a rule offers, declared once: the vocabularies and the frozen :class:`Tags` record.
 
 Every rule class carries a :class:`Tags` (``tags = replace(CodingRule.tags, code_kind=
-"binary", ...)``); the measures, the runner and the figures read it, nothing guesses. The
-checks here need only the record (:meth:`Tags.problems`); those that need the rule class (a
-parameter it does not declare, a classifier it does not define) run when the class is
-created (:mod:`neurocode.rules.base`).
+"binary", ...)``); the measures, the runner, the figures and the claims read it, nothing
+guesses and no table elsewhere names a rule: its drawing style and legend place, whether its
+codes are the random k-of-N null, which of the article's networks it reproduces and the
+model kinds old run files stored for it are tags too. The checks here need only the record
+(:meth:`Tags.problems`); those that need the rule class (a parameter it does not declare, a
+classifier it does not define) run when the class is created (:mod:`neurocode.rules.base`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CODE_KINDS", "FIT_OPTIONS", "INPUT_DOMAINS", "SILENCING_KINDS", "UPDATE_MODES",
-           "Tags"]
+__all__ = ["ARTICLE_NETWORKS", "CODE_KINDS", "FIT_OPTIONS", "INPUT_DOMAINS", "MARKERS",
+           "SILENCING_KINDS", "UPDATE_MODES", "Tags"]
 
 CODE_KINDS = ("rate", "binary", "spike-count")
 #: what ``fit``/``encode`` accept: any finite numbers, numbers >= 0, or only 0 and 1
@@ -30,6 +33,15 @@ _SILENCING_ALIASES = {"replaced": "recompetes"}
 UPDATE_MODES = ("sync", "async")
 #: keyword options the runner offers ``fit`` (only to rules that declare them)
 FIT_OPTIONS = ("validation_data", "device", "progress", "callback")
+#: the article's networks a rule may reproduce (``article_network``): the fully connected
+#: net, the CNN and the convolutional autoencoder
+ARTICLE_NETWORKS = ("fc", "cnn", "conv-ae")
+#: the matplotlib markers a rule's ``style`` may name (matplotlib's string markers, less the
+#: one-pixel ``","`` and the invisible ones)
+MARKERS = ("o", "s", "D", "d", "^", "v", "<", ">", "p", "h", "H", "8", "*", "P", "X", ".",
+           "x", "+", "1", "2", "3", "4", "|", "_")
+#: a ``style`` colour: a hex string ``#RRGGBB``
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,9 @@ class Tags:
 
     The defaults are what a plain rule is: a rate code fitted without labels, read by a
     linear probe, on any real input, with one update mode, nothing said about silencing,
-    no fit options, no sparsity parameter, no legend parameters.
+    no fit options, no sparsity parameter, no legend parameters; drawn in a colour and marker
+    derived from its name, after the rules that declare a legend rank; neither the random
+    k-of-N null nor one of the article's networks, with no model kinds of old run files.
 
     code_kind
         ``"rate"``, ``"binary"`` (0/1 codes) or ``"spike-count"`` (non-negative integers).
@@ -74,6 +88,26 @@ class Tags:
         ``"lam"``), or None. The runner vectorises over it (rules with ``fit_many``).
     legend_params
         The hyper-parameters that tell the rule's runs apart in figure legends, in order.
+    style
+        ``(colour, marker)``: how every figure draws the rule, a hex colour ``"#RRGGBB"`` and
+        a matplotlib marker among :data:`MARKERS` (e.g. ``("#E69F00", "^")``); None: a colour
+        and marker derived from the rule's name (the same in every figure and session,
+        :func:`neurocode.figures.style.rule_style`).
+    legend_rank
+        Where the rule's runs come in legends and tables: rules with a rank first, by rank
+        (an integer >= 0; ties by name), then the others by name. None: no rank.
+    random_null
+        The rule's codes are the random k-of-N null the learned codes are read against (the
+        dose-response figures draw its runs as the null band, the claims compare with them);
+        such a rule's ``code_kind`` is ``"binary"``.
+    article_network
+        The article's network the rule reproduces, one of :data:`ARTICLE_NETWORKS` (``"fc"``,
+        ``"cnn"``, ``"conv-ae"``), or None: the claims, the report and the article's figures
+        read its runs as that network's.
+    legacy_kinds
+        The ``model.kind`` strings run files stored before rules were named, for runs of this
+        rule (e.g. ``("fc",)``): such a file is read as a run of the installed rule that
+        declares its kind.
     """
 
     code_kind: str = "rate"
@@ -86,9 +120,14 @@ class Tags:
     fit_options: tuple[str, ...] = ()
     sparsity_param: str | None = None
     legend_params: tuple[str, ...] = ()
+    style: tuple[str, str] | None = None
+    legend_rank: int | None = None
+    random_null: bool = False
+    article_network: str | None = None
+    legacy_kinds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for f in ("update_modes", "fit_options", "legend_params"):
+        for f in ("update_modes", "fit_options", "legend_params", "style", "legacy_kinds"):
             v = getattr(self, f)
             if isinstance(v, list):
                 object.__setattr__(self, f, tuple(v))
@@ -119,7 +158,7 @@ class Tags:
                                   f"{', '.join(map(repr, allowed or ()))}"))
 
         one_of("code_kind", CODE_KINDS)
-        for name in ("uses_labels", "own_readout"):
+        for name in ("uses_labels", "own_readout", "random_null"):
             if not isinstance(getattr(self, name), bool):
                 out.append((name, f"must be True or False, got {getattr(self, name)!r}"))
         one_of("input_domain", INPUT_DOMAINS)
@@ -138,7 +177,35 @@ class Tags:
                                      "of its default"))
         tuple_of("fit_options", FIT_OPTIONS)
         tuple_of("legend_params", None)
+        out += _style_problems(self.style)
+        rank = self.legend_rank
+        if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 0):
+            out.append(("legend_rank", f"must be an integer >= 0 or None, got {rank!r}"))
+        if self.random_null is True and self.code_kind != "binary":
+            out.append(("random_null", f"a random k-of-N code is binary: code_kind must be "
+                                       f"'binary', got {self.code_kind!r}"))
+        one_of("article_network", ARTICLE_NETWORKS, nullable=True)
+        tuple_of("legacy_kinds", None)
+        if "" in _strings(self.legacy_kinds):
+            out.append(("legacy_kinds", f"{self.legacy_kinds!r} holds an empty kind"))
         return out
+
+
+def _style_problems(style: Any) -> list[tuple[str, str]]:
+    """What is wrong with a ``style`` tag: ``(colour, marker)`` or None."""
+    if style is None:
+        return []
+    if not (isinstance(style, tuple) and len(style) == 2):
+        return [("style", f"must be (colour, marker), e.g. ('#E69F00', '^'), or None, got "
+                          f"{style!r}")]
+    colour, marker = style
+    out = []
+    if not (isinstance(colour, str) and _HEX_COLOUR.fullmatch(colour)):
+        out.append(("style", f"colour {colour!r} is not a hex colour '#RRGGBB' (e.g. "
+                             f"'#E69F00')"))
+    if not (isinstance(marker, str) and marker in MARKERS):
+        out.append(("style", f"marker {marker!r} is not one of {', '.join(map(repr, MARKERS))}"))
+    return out
 
 
 def _strings(v: Any) -> tuple[str, ...]:
