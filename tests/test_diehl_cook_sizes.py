@@ -62,3 +62,33 @@ def test_the_figure_has_a_line_per_training_length_and_the_paper():
                       "Diehl & Cook (2015)"]
     with pytest.raises(ValueError, match="diehl_cook_sizes.yaml"):
         size_figure([])
+
+
+def test_the_rule_draws_its_size_figure_only_when_the_runs_vary_in_size_or_passes():
+    from neurocode.models.diehl_cook import DiehlCook
+
+    assert set(DiehlCook.figures(_runs())) == {"sizes"}
+    assert DiehlCook.figures([_run(100, 1, s, 0.7) for s in range(3)]) == {}   # one cell
+
+
+def test_neurocode_figures_saves_what_a_rule_draws_of_its_own(tmp_path, monkeypatch):
+    """draw_rule_figures hands each experiment's runs to the rule's class and saves what it
+    returns as <experiment>_<stem>; a rule whose figures fail is named in a warning and the
+    others are still drawn."""
+    from neurocode.figures import rule_figures
+    from neurocode.models.diehl_cook import DiehlCook
+    from neurocode.results import Results
+
+    runs = _runs()
+    monkeypatch.setattr("neurocode.results.load_results", lambda d: Results(runs))
+    paths = rule_figures.draw_rule_figures(tmp_path / "r", tmp_path / "figs")
+    assert [p.name for p in paths] == ["diehl_cook_sizes_sizes.png"]
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    def broken(cls, runs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(DiehlCook, "figures", classmethod(broken))
+    with pytest.warns(UserWarning, match="'diehl-cook' could not draw its own figures of "
+                                         "diehl_cook_sizes: RuntimeError: boom"):
+        assert rule_figures.draw_rule_figures(tmp_path / "r", tmp_path / "f2") == []

@@ -422,6 +422,19 @@ class DiehlCook(CodingRule):
         counts[:, ~mask] = 0.0
         return counts
 
+    # -- the paper's own figure ----------------------------------------------------------
+    @classmethod
+    def figures(cls, runs: Any) -> dict[str, Any]:
+        """The paper's size figure (:func:`~neurocode.models.diehl_cook.sizes.size_figure`:
+        test accuracy against network size, one line per training length, the paper's
+        numbers beside them) when the runs vary in size or training length; else none."""
+        from neurocode.models.diehl_cook.sizes import size_figure, size_table
+
+        cells = size_table(runs)
+        if len({c.n_e for c in cells}) < 2 and len({c.epochs for c in cells}) < 2:
+            return {}
+        return {"sizes": size_figure(runs)}
+
     # -- readout ------------------------------------------------------------------------
     def has_own_readout(self) -> bool:
         """Only when fitted with labels (its neurons labelled): else a linear probe reads it."""

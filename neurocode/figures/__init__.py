@@ -31,6 +31,9 @@ def draw_all(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *, theo
       ``dose_dead``, ``dose_support``; :mod:`neurocode.figures.dose`): each family of runs (one
       experiment, rule and N) a line through its levels against the activity ratio, read
       against the random k-of-N null of the same N; only the properties some run has;
+    * the figures a rule draws of its own runs (``<experiment>_<stem>``;
+      :meth:`neurocode.rules.CodingRule.figures`, :mod:`neurocode.figures.rule_figures`),
+      e.g. Diehl & Cook's accuracy against network size;
     * receptive fields of every run whose rule has them (``fields=True``);
     * random k-of-N codes against the closed forms (``theory_codes``, ``theory=True``, when
       some other figure was drawn): the theory curves stored in the results folder
@@ -67,6 +70,9 @@ def draw_all(results_dir: str | os.PathLike, out_dir: str | os.PathLike, *, theo
         from neurocode.figures.dose import draw_dose_figures
 
         paths += draw_dose_figures(results_dir, out_dir)
+        from neurocode.figures.rule_figures import draw_rule_figures
+
+        paths += draw_rule_figures(results_dir, out_dir)
         if fields:
             from neurocode.figures.fields import draw_fields_figures
 

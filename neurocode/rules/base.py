@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -167,6 +167,28 @@ class CodingRule:
         """The units' receptive fields (feed-forward weights or dictionary atoms) as
         ``(n_units, n_features)``, for figures; None for rules without them (the default)."""
         return None
+
+    @classmethod
+    def figures(cls, runs: Sequence[Any]) -> dict[str, Any]:
+        """Figures of the rule's own, drawn from its stored runs of one experiment.
+
+        ``neurocode figures`` (:func:`neurocode.figures.draw_all`) calls it once per
+        experiment with that experiment's complete runs of this rule, and saves each figure
+        as ``<experiment>_<stem>`` beside the built-in figures. The default draws none;
+        a rule whose paper has a figure of its own overrides it (Diehl & Cook: accuracy
+        against network size). It must only read the runs, never train.
+
+        Parameters
+        ----------
+        runs : sequence of neurocode.results.RunResult
+            The experiment's complete runs of this rule.
+
+        Returns
+        -------
+        dict of str to matplotlib.figure.Figure
+            ``{stem: figure}``; empty when the runs allow none.
+        """
+        return {}
 
     @property
     def generative(self) -> bool:
