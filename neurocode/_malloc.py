@@ -19,7 +19,7 @@ result is the same, bit for bit. The cost is memory the process keeps after a pe
 its peak, no more).
 
 ``neurocode`` commands call it first, and every pool worker in its initializer
-(:func:`neurocode.sweep.worker_init`). A parameter set in the environment (``MALLOC_*_`` or
+(:func:`neurocode.executor.worker_init`). A parameter set in the environment (``MALLOC_*_`` or
 ``GLIBC_TUNABLES=glibc.malloc.*``) is left as the user set it; ``NEUROCODE_MALLOC=default``
 leaves glibc's defaults alone. Where the C library has no ``mallopt`` (musl, macOS, Windows),
 nothing is done.

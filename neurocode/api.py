@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +53,14 @@ class RunOptions:
     tensorboard: str | None = None   # also write TensorBoard scalars to this folder
     vectorize: bool = False          # one vectorised model per ReLU+L1 lambda group
     data_dir: str | None = None      # folder holding the data set's files
-    threads: int | None = None       # torch/BLAS threads per run (None: sweep.DEFAULT_THREADS)
+    threads: int | None = None       # torch/BLAS threads per run (None: DEFAULT_THREADS, 1)
 
 
 def check_run_options(opts: RunOptions) -> None:
-    """Raise ConfigError for options this machine cannot honour, before anything trains."""
+    """Raise ConfigError for options this machine cannot honour, before anything trains (the
+    executor's through :func:`neurocode.executor.check_executor`, as ``neurocode measure``)."""
     from neurocode import config as cfgmod
+    from neurocode.executor import check_executor
     from neurocode.runner import tensorboard_available
 
     if opts.device == "cuda":
@@ -70,18 +72,9 @@ def check_run_options(opts: RunOptions) -> None:
     if opts.tensorboard and not tensorboard_available():
         raise cfgmod.ConfigError("--tensorboard needs the tensorboard package: "
                                  "pip install 'neurocode[tensorboard]'")
-    if opts.workers is not None and opts.workers < 1:
-        raise cfgmod.ConfigError(f"--workers must be >= 1, got {opts.workers}")
     if opts.threads is not None and opts.threads < 1:
         raise cfgmod.ConfigError(f"--threads must be >= 1, got {opts.threads}")
-    if opts.scheduler and opts.executor != "dask":
-        raise cfgmod.ConfigError("--scheduler is an address for --executor dask")
-    if opts.executor == "dask":
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise cfgmod.ConfigError("--executor dask needs Dask distributed: "
-                                     "pip install 'neurocode[dask]'") from None
+    check_executor(opts.executor, opts.workers, opts.scheduler)
 
 
 def check_data(specs: Sequence[Any]) -> None:
@@ -228,8 +221,9 @@ def run_suite(raw: dict[str, Any], path: str | Path, overrides: dict[str, Any], 
                 paths = [run_path(out, s) for s in part.specs]
                 failed += measure(paths, threshold=float(part.measure["threshold"]),
                                   max_stimuli=int(part.measure["max_stimuli"]),
-                                  data_dir=opts.data_dir, workers=opts.workers, quiet_skips=True,
-                                  say=say, err=err) > 0
+                                  data_dir=opts.data_dir, executor=opts.executor,
+                                  workers=opts.workers, scheduler=opts.scheduler,
+                                  quiet_skips=True, say=say, err=err) > 0
     except KeyboardInterrupt:
         err(f"suite interrupted; finished runs and batteries are kept under {out}. "
             f"Run the same command again to resume.")
@@ -241,25 +235,42 @@ def run_suite(raw: dict[str, Any], path: str | Path, overrides: dict[str, Any], 
 
 # --- measuring -------------------------------------------------------------------------------
 
-def _measure_one(path: Path, threshold: float, max_stimuli: int, data_dir: str | None) -> int:
-    """One run's battery in a worker process, its output kept short (the thread count is
-    measure_files', the same as in this process)."""
-    return measure_files([path], threshold=threshold, max_stimuli=max_stimuli,
-                         seed=None, force=False, data_dir=data_dir, quiet_skips=True,
-                         steps=False)
+@dataclass
+class _Measured:
+    """What measuring one run file came to: whether it failed, the cause when its folder
+    cannot be written (the others of that folder are not measured then), and, from a worker
+    process, the lines it had to say (``("say" | "err", line)``, said here in order)."""
+
+    failed: bool = False
+    unwritable: str = ""
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _measure_one(path: Path, *, threshold: float, max_stimuli: int, seed: int | None,
+                 force: bool, data_dir: str | None, quiet_skips: bool) -> _Measured:
+    """One run's battery as a worker's task: its output kept short, and sent back to be said
+    by the process that asked (the thread count is the executor's, the same as here)."""
+    lines: list[tuple[str, str]] = []
+    got = _measure_path(Path(path), threshold=threshold, max_stimuli=max_stimuli, seed=seed,
+                        force=force, data_dir=data_dir, quiet_skips=quiet_skips, steps=False,
+                        say=lambda m: lines.append(("say", m)),
+                        err=lambda m: lines.append(("err", m)))
+    got.lines = lines
+    return got
 
 
 def measure(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int = 10_000,
-            data_dir: str | None = None, workers: int | None = None, quiet_skips: bool = True,
-            say: Say = _print, err: Say = _stderr) -> int:
+            data_dir: str | None = None, workers: int | None = None, executor: str = "local",
+            scheduler: str | None = None, quiet_skips: bool = True, say: Say = _print,
+            err: Say = _stderr) -> int:
     """Measure the complete runs among ``paths`` that have no battery, or lack measures added
-    since theirs was written, on ``workers`` processes (one per core by default); the number
-    that failed."""
-    from concurrent.futures.process import BrokenProcessPool
-
+    since theirs was written, on ``workers`` processes (one per core by default; ``executor``
+    and ``scheduler`` as for :func:`measure_files`); the number that failed."""
+    from neurocode.executor import check_executor
     from neurocode.metrics.battery import missing_measures
     from neurocode.store import StoreError, read_battery, run_status
-    from neurocode.sweep import default_workers, guarded, new_pool
+
+    check_executor(executor, workers, scheduler)
 
     def needs(p: Path) -> bool:
         try:
@@ -267,52 +278,124 @@ def measure(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int =
         except StoreError:
             return True  # corrupt: measure_files says so
 
-    paths = [Path(p) for p in paths]
-    todo = [p for p in paths if run_status(p, verify=False) == "complete" and needs(p)]
-    workers = min(workers or default_workers(), len(todo))
-    if workers <= 1:
-        return measure_files(todo, threshold=threshold, max_stimuli=max_stimuli, seed=None,
-                             force=False, data_dir=data_dir, quiet_skips=quiet_skips, say=say,
-                             err=err)
-    say(f"measuring {len(todo)} run(s) on {workers} processes")
-    failed = 0
-    pool = new_pool(workers)  # workers that stop when this process dies
-    try:
-        futures = {p: pool.submit(guarded, _measure_one, p, threshold, max_stimuli, data_dir)
-                   for p in todo}
-        for p, fut in futures.items():
-            try:
-                failed += fut.result()
-            except BrokenProcessPool:
-                err(f"{p}: the measuring process died; its file is unchanged. Run the same "
-                    f"command again to measure it")
-                failed += 1
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return failed
+    todo = [Path(p) for p in paths]
+    todo = [p for p in todo if run_status(p, verify=False) == "complete" and needs(p)]
+    return measure_files(todo, threshold=threshold, max_stimuli=max_stimuli, seed=None,
+                         force=False, data_dir=data_dir, quiet_skips=quiet_skips,
+                         executor=executor, workers=workers, scheduler=scheduler, say=say,
+                         err=err)
 
 
 def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int = 10_000,
                   seed: int | None = None, force: bool = False, data_dir: str | None = None,
                   quiet_skips: bool = False, steps: bool = True, say: Say = _print,
-                  err: Say = _stderr, progress: bool | None = None) -> int:
-    """Run the battery in this process on each complete run file that has none, or lacks
-    measures added since (every one with ``force``); the number of files that could not be
-    measured. Raises KeyboardInterrupt (after saying so) when interrupted: the file being
-    measured is unchanged. ``progress``: a progress bar over the files, with the measure
-    running beside it (None: on a terminal only, as the sweep's).
+                  err: Say = _stderr, progress: bool | None = None, executor: str = "local",
+                  workers: int | None = 1, scheduler: str | None = None) -> int:
+    """Run the battery on each complete run file that has none, or lacks measures added
+    since (every one with ``force``); the number of files that could not be measured.
 
-    The battery runs with :data:`neurocode.sweep.DEFAULT_THREADS` torch and BLAS threads, in
-    this process as in a pool's (recorded as ``_meta.threads``). A file that cannot be
-    written (no space left, a read-only folder) is reported once with the path and the
-    cause and left as it was; the other runs of its folder are not measured (they would
-    fail alike: one line says how many), those of other folders are.
+    The files are the tasks of :func:`neurocode.executor.run_tasks`: ``executor``, ``workers``
+    and ``scheduler`` as ``neurocode measure --executor/--workers/--scheduler`` (and as
+    ``neurocode run``'s): in this process with one worker (the default) or one file, else
+    on a pool of ``workers`` processes (None: one per core) or on Dask (the scheduler at
+    ``scheduler``, or a LocalCluster). The batteries are the same whichever runs them:
+    each runs with :data:`neurocode.executor.DEFAULT_THREADS` torch and BLAS threads
+    (recorded as ``_meta.threads``) on the run's own data and seed (``seed`` overrides it).
+    In this process each measure is said as it runs (``steps``); a worker's file is said in
+    one line when it is done.
+
+    Raises KeyboardInterrupt (after saying so) when interrupted (Ctrl-C; SIGTERM too): the
+    files being measured are unchanged, and a pool's workers are stopped. ``progress``: a
+    progress bar over the files, with the measure running beside it in this process (None:
+    on a terminal only, as the sweep's).
+
+    A file that cannot be written (no space left, a read-only folder) is reported once with
+    the path and the cause and left as it was; the other runs of its folder are not measured
+    (they would fail alike: one line says how many), those of other folders are. A battery
+    that raises fails its file only; an error that is not the battery's (the run's data set
+    missing, say) stops the measuring and propagates, wherever the file was measured.
     """
     from tqdm.auto import tqdm
 
+    from neurocode.executor import DEFAULT_THREADS, Outcome, Task, plan, run_tasks
+
+    paths = [Path(p) for p in paths]
+    where, n = plan(executor, workers, len(paths))
+    failed = 0
+    unwritable: dict[Path, list] = {}  # folder -> [cause, runs left unmeasured]
+    disable = (not progress) if progress is not None else not sys.stderr.isatty()
+    bar = tqdm(total=len(paths), desc="measure", unit="run", disable=disable,
+               dynamic_ncols=True, leave=False)
+
+    def on_measure(m: str) -> None:
+        bar.set_postfix_str(m.split(":")[0][:40], refresh=True)
+        if steps:
+            say(f"  {m}")
+
+    settings = {"threshold": threshold, "max_stimuli": max_stimuli, "seed": seed,
+                "force": force, "data_dir": data_dir, "quiet_skips": quiet_skips}
+    if where == "here":
+        tasks = [Task(_measure_path, (p,), {**settings, "steps": steps, "say": say, "err": err,
+                                            "on_measure": on_measure}) for p in paths]
+    else:
+        tasks = [Task(_measure_one, (p,), settings, name="neurocode-measure") for p in paths]
+        on = (f"on {n} processes" if where == "pool" else
+              f"on the Dask scheduler at {scheduler}" if scheduler else
+              f"on a Dask LocalCluster of {n} processes")
+        if paths:
+            say(f"measuring {len(paths)} run(s) {on}")
+
+    def wanted(i: int) -> bool:
+        if paths[i].parent in unwritable:  # its folder cannot be written: not measured
+            nonlocal failed
+            unwritable[paths[i].parent][1] += 1
+            failed += 1
+            bar.update(1)
+            return False
+        return True
+
+    def ended(o: Outcome) -> None:
+        nonlocal failed
+        path = paths[o.index]
+        if o.ok:
+            got: _Measured = o.value
+            for stream, line in got.lines:
+                (say if stream == "say" else err)(line)
+        elif o.lost:
+            err(f"{path}: the measuring process died ({o.lost}); its file is unchanged. "
+                f"Run the same command again to measure it")
+            got = _Measured(failed=True)
+        else:  # not the battery's failure (that is said and counted): missing data, say
+            assert o.error is not None
+            raise o.error  # it stops the measuring, wherever it ran, as in this process
+        failed += got.failed
+        if got.unwritable:
+            unwritable.setdefault(path.parent, [got.unwritable, 0])
+        bar.update(1)
+
+    try:
+        run_tasks(tasks, ended, executor=executor, workers=workers, scheduler=scheduler,
+                  threads=DEFAULT_THREADS, wanted=wanted)
+    except KeyboardInterrupt:
+        if where != "here":
+            err("interrupted; the files being measured are unchanged. Rerun the same "
+                "command to resume")
+        raise
+    finally:
+        bar.close()
+    for folder, (cause, left) in unwritable.items():
+        if left:
+            err(f"{left} more run(s) in {folder} not measured: it cannot be written ({cause})")
+    return failed
+
+
+def _measure_path(path: Path, *, threshold: float, max_stimuli: int, seed: int | None,
+                  force: bool, data_dir: str | None, quiet_skips: bool, steps: bool,
+                  say: Say, err: Say, on_measure: Say | None = None) -> _Measured:
+    """Measure one run file (see :func:`measure_files`), saying what happens through ``say``
+    and ``err``; ``on_measure`` hears each measure as it starts."""
     from neurocode.data.prepare import load_data
+    from neurocode.executor import run_threads
     from neurocode.metrics.battery import missing_measures, run_battery
     from neurocode.rules import load_rule
     from neurocode.store import (
@@ -323,118 +406,94 @@ def measure_files(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli:
         run_status,
         write_battery,
     )
-    from neurocode.sweep import run_threads
 
-    failed = 0
-    unwritable: dict[Path, list] = {}  # folder -> [cause, runs left unmeasured]
-    disable = (not progress) if progress is not None else not sys.stderr.isatty()
-    bar = tqdm(list(paths), desc="measure", unit="run", disable=disable, dynamic_ncols=True,
-               leave=False)
+    status = run_status(path)
+    if status in ("missing", "corrupt"):
+        if quiet_skips and status == "missing":
+            return _Measured()  # a suite's run that failed before writing: said by the sweep
+        err(f"{path}: {status} run file, not measured; rerun its config to rebuild it")
+        return _Measured(failed=True)
+    if status != "complete":
+        if not quiet_skips:
+            say(f"{path}: skipped (status {status}: only complete runs are measured)")
+        return _Measured()
+    try:
+        stored = {} if force else read_battery(path)
+    except StoreError as exc:
+        err(f"{path}: cannot measure: {exc}")
+        return _Measured(failed=True)
+    only = missing_measures(stored) if stored else None
+    if stored and not only:
+        if not quiet_skips:
+            say(f"{path}: already measured, skipped (--force measures again)")
+        return _Measured()
+    try:
+        rec = read_run(path)
+        rule = load_rule(path)
+    except (StoreError, ValueError) as exc:
+        err(f"{path}: cannot measure: {exc}")
+        return _Measured(failed=True)
+    run_seed = int(rec.attrs.get("seed", 0))
+    data_cfg = dict(rec.config["data"])
+    if data_dir is not None:
+        data_cfg["data_dir"] = data_dir
+    data = load_data(data_cfg, seed=run_seed)  # the run's own data
+    th, limit, draw = threshold, max_stimuli, run_seed if seed is None else seed
+    if only is not None:   # a battery from before these measures existed: add them, on
+        meta = stored.get("_meta", {})   # the same stimuli with the same settings
+        th = float(meta.get("threshold", th))
+        limit = int(meta.get("n_stimuli", limit))
+        draw = int(meta.get("random_state", draw))
+    if steps:
+        say(f"{path}: measuring {rule.name} ({rule.n_units} units)"
+            + (f": adding {', '.join(only)}" if only else ""))
+    if not os.access(path.parent, os.W_OK):  # a read-only folder: say so before working
+        code = errno.EROFS if _read_only(path.parent) else errno.EACCES
+        cause = StorageError(path, OSError(code, os.strerror(code))).cause
+        err(f"cannot write {path}: {cause}; not measured")
+        return _Measured(failed=True, unwritable=cause)
 
-    def on_measure(m: str) -> None:
-        bar.set_postfix_str(m.split(":")[0][:40], refresh=True)
-        if steps:
+    def said(m: str) -> None:
+        if on_measure is not None:
+            on_measure(m)
+        elif steps:
             say(f"  {m}")
 
-    for path in bar:
-        path = Path(path)
-        if path.parent in unwritable:
-            unwritable[path.parent][1] += 1
-            failed += 1
-            continue
-        status = run_status(path)
-        if status in ("missing", "corrupt"):
-            if quiet_skips and status == "missing":
-                continue  # a suite's run that failed before writing: reported by the sweep
-            err(f"{path}: {status} run file, not measured; rerun its config to rebuild it")
-            failed += 1
-            continue
-        if status != "complete":
-            if not quiet_skips:
-                say(f"{path}: skipped (status {status}: only complete runs are measured)")
-            continue
-        try:
-            stored = {} if force else read_battery(path)
-        except StoreError as exc:
-            err(f"{path}: cannot measure: {exc}")
-            failed += 1
-            continue
-        only = missing_measures(stored) if stored else None
-        if stored and not only:
-            if not quiet_skips:
-                say(f"{path}: already measured, skipped (--force measures again)")
-            continue
-        try:
-            rec = read_run(path)
-            rule = load_rule(path)
-        except (StoreError, ValueError) as exc:
-            err(f"{path}: cannot measure: {exc}")
-            failed += 1
-            continue
-        run_seed = int(rec.attrs.get("seed", 0))
-        data_cfg = dict(rec.config["data"])
-        if data_dir is not None:
-            data_cfg["data_dir"] = data_dir
-        data = load_data(data_cfg, seed=run_seed)  # the run's own data
-        th, limit, draw = threshold, max_stimuli, run_seed if seed is None else seed
-        if only is not None:   # a battery from before these measures existed: add them, on
-            meta = stored.get("_meta", {})   # the same stimuli with the same settings
-            th = float(meta.get("threshold", th))
-            limit = int(meta.get("n_stimuli", limit))
-            draw = int(meta.get("random_state", draw))
-        if steps:
-            say(f"{path}: measuring {rule.name} ({rule.n_units} units)"
-                + (f": adding {', '.join(only)}" if only else ""))
-        if not os.access(path.parent, os.W_OK):  # a read-only folder: say so before working
-            code = errno.EROFS if _read_only(path.parent) else errno.EACCES
-            cause = StorageError(path, OSError(code, os.strerror(code))).cause
-            err(f"cannot write {path}: {cause}; not measured")
-            unwritable[path.parent] = [cause, 0]
-            failed += 1
-            continue
-        try:
-            with run_threads(None) as n_threads:
-                results = run_battery(rule, data, threshold=th, max_stimuli=limit,
-                                      random_state=draw,
-                                      progress=on_measure,
-                                      measures=only)
-            results["_meta"]["threads"] = float(n_threads)
-        except KeyboardInterrupt:
-            err(f"interrupted while measuring {path}; its file is unchanged. "
-                f"Rerun the same command to resume")
-            raise
-        except Exception as exc:  # one rule's failure does not stop the others
-            err(f"{path}: the battery failed: {type(exc).__name__}: {exc}")
-            failed += 1
-            continue
-        if only is not None:   # the stored battery with the new measures added
-            old_meta, new_meta = stored.get("_meta", {}), results["_meta"]
-            skipped = {x for m in (old_meta, new_meta)
-                       for x in str(m.get("skipped", "")).split(",") if x}
-            results = {**stored, **results,
-                       "_meta": {**old_meta, **new_meta, "skipped": ",".join(sorted(skipped))}}
-        try:
-            write_battery(path, results)
-        except StorageError as exc:
-            err(f"{exc}; its run file is unchanged")
-            unwritable[path.parent] = [exc.cause, 0]
-            failed += 1
-            continue
-        act = results["activity"]
-        parts = [f"code {act.get('code_type', '?')}", f"AVR {act['avr']:.2f}",
-                 f"activity ratio {act['activity_ratio']:.4f}"]
-        if "fault" in results and "auc_random" in results["fault"]:
-            parts.append(f"fault AUC {results['fault']['auc_random']:.3f}")
-        if "capacity" in results.get("willshaw", {}):
-            parts.append(f"Willshaw M* {results['willshaw']['capacity']:.0f}")
-        meta = results["_meta"]
-        total = sum(v for k, v in meta.items() if k.startswith("seconds_"))
-        say(f"{'  ' if steps else f'{path.parent.name}/{path.name}: measured, '}"
-            f"{', '.join(parts)} ({total:.0f} s)" + (f" -> {path}:battery/" if steps else ""))
-    for folder, (cause, left) in unwritable.items():
-        if left:
-            err(f"{left} more run(s) in {folder} not measured: it cannot be written ({cause})")
-    return failed
+    try:
+        with run_threads(None) as n_threads:
+            results = run_battery(rule, data, threshold=th, max_stimuli=limit,
+                                  random_state=draw, progress=said, measures=only)
+        results["_meta"]["threads"] = float(n_threads)
+    except KeyboardInterrupt:
+        err(f"interrupted while measuring {path}; its file is unchanged. "
+            f"Rerun the same command to resume")
+        raise
+    except Exception as exc:  # one rule's failure does not stop the others
+        err(f"{path}: the battery failed: {type(exc).__name__}: {exc}")
+        return _Measured(failed=True)
+    if only is not None:   # the stored battery with the new measures added
+        old_meta, new_meta = stored.get("_meta", {}), results["_meta"]
+        skipped = {x for m in (old_meta, new_meta)
+                   for x in str(m.get("skipped", "")).split(",") if x}
+        results = {**stored, **results,
+                   "_meta": {**old_meta, **new_meta, "skipped": ",".join(sorted(skipped))}}
+    try:
+        write_battery(path, results)
+    except StorageError as exc:
+        err(f"{exc}; its run file is unchanged")
+        return _Measured(failed=True, unwritable=exc.cause)
+    act = results["activity"]
+    parts = [f"code {act.get('code_type', '?')}", f"AVR {act['avr']:.2f}",
+             f"activity ratio {act['activity_ratio']:.4f}"]
+    if "fault" in results and "auc_random" in results["fault"]:
+        parts.append(f"fault AUC {results['fault']['auc_random']:.3f}")
+    if "capacity" in results.get("willshaw", {}):
+        parts.append(f"Willshaw M* {results['willshaw']['capacity']:.0f}")
+    meta = results["_meta"]
+    total = sum(v for k, v in meta.items() if k.startswith("seconds_"))
+    say(f"{'  ' if steps else f'{path.parent.name}/{path.name}: measured, '}"
+        f"{', '.join(parts)} ({total:.0f} s)" + (f" -> {path}:battery/" if steps else ""))
+    return _Measured()
 
 
 def _read_only(folder: Path) -> bool:

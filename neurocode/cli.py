@@ -95,8 +95,8 @@ def _run_files_of(targets: list[str], args: argparse.Namespace) -> list[Path]:
         if p.suffix in (".yaml", ".yml"):
             ns = argparse.Namespace(config=str(p), set=args.set, seed=None, data_dir=args.data_dir,
                                     device=args.device, tensorboard=None, out=out,
-                                    executor="local", workers=None, scheduler=None,
-                                    vectorize=False, threads=None)
+                                    executor=args.executor, workers=args.workers,
+                                    scheduler=args.scheduler, vectorize=False, threads=None)
             code = cmd_run(ns)
             if code == EXIT_INTERRUPTED:
                 raise KeyboardInterrupt
@@ -128,19 +128,29 @@ def _check_seed(seed: int | None, option: str = "--seed") -> None:
 def cmd_measure(args: argparse.Namespace) -> int:
     """``neurocode measure``: run the battery on stored runs (run files, results folders, or
     configs, which are run first), or, with ``--codes FILE``, store given codes as a run and measure
-    them. Exit 1 if a measurement failed, 2 on bad options."""
+    them. Stored runs are measured in this process unless ``--workers N`` or ``--executor dask``
+    (the options and checks of ``neurocode run``; configs are run with them too). Exit 1 if a
+    measurement failed, 2 on bad options."""
     from neurocode import api
     from neurocode.config import ConfigError
+    from neurocode.executor import check_executor
 
     if not (args.threshold >= 0 and args.threshold < float("inf")):
         raise ConfigError(f"--threshold must be a finite number >= 0, got {args.threshold}")
     if args.max_stimuli < 1:
         raise ConfigError(f"--max-stimuli must be >= 1, got {args.max_stimuli}")
     _check_seed(args.seed)
+    check_executor(args.executor, args.workers, args.scheduler)
     if args.codes:
         if args.targets:
             raise ConfigError("give either run files / folders / configs or --codes FILE, "
                               "not both")
+        given = [o for o, v in (("--executor", args.executor != "local"),
+                                ("--workers", args.workers not in (None, 1)),
+                                ("--scheduler", args.scheduler)) if v]
+        if given:
+            raise ConfigError(f"{', '.join(given)}: --codes FILE is measured in this process; "
+                              f"these options are for run files, folders and configs")
         out = "results" if args.out is None else args.out
         api.check_output_folder(out)
         try:
@@ -167,7 +177,9 @@ def cmd_measure(args: argparse.Namespace) -> int:
     try:
         failed = api.measure_files(paths, threshold=args.threshold,
                                    max_stimuli=args.max_stimuli, seed=args.seed,
-                                   force=args.force, data_dir=args.data_dir, err=_err)
+                                   force=args.force, data_dir=args.data_dir, err=_err,
+                                   executor=args.executor, scheduler=args.scheduler,
+                                   workers=1 if args.workers is None else args.workers)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     if failed:
@@ -296,6 +308,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_executor_options(p: argparse.ArgumentParser, default_workers: str) -> None:
+    """``--executor``, ``--workers`` and ``--scheduler``, as ``run`` and ``measure`` take them
+    (checked by :func:`neurocode.executor.check_executor`); ``default_workers`` says what no
+    ``--workers`` means."""
+    from neurocode.executor import EXECUTORS
+
+    p.add_argument("--executor", default="local", choices=EXECUTORS,
+                   help="local: a process pool on this machine (default); dask: Dask "
+                        "distributed (--scheduler ADDRESS, or a LocalCluster)")
+    p.add_argument("--workers", type=int, default=None,
+                   help=f"worker processes (default: {default_workers}); 1 runs in this "
+                        f"process")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``neurocode`` argument parser: one subcommand (run, list, measure, show, figures, report)
     per ``cmd_*`` function, which it sets as ``args.func``."""
@@ -316,16 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", default=None, help="folder holding the data set's IDX files")
     r.add_argument("--tensorboard", default=None, metavar="DIR",
                    help="also write TensorBoard scalars (accuracy, loss, AverageDensity) to DIR")
-    r.add_argument("--executor", default="local", choices=("local", "dask"),
-                   help="local: a process pool on this machine (default); dask: Dask "
-                        "distributed (--scheduler ADDRESS, or a LocalCluster)")
-    r.add_argument("--workers", type=int, default=None,
-                   help="worker processes (default: one per core); 1 runs in this process")
+    _add_executor_options(r, "one per core")
     r.add_argument("--vectorize", action="store_true",
                    help="train the lambdas of a ReLU+L1 sweep that share every other setting "
                         "as one vectorised model (pays on a GPU; slower on a small CPU)")
-    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
     r.set_defaults(func=cmd_run)
 
     ls = sub.add_parser("list", help="list models and bundled experiments")
@@ -366,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "runs only)")
     m.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     m.add_argument("--data-dir", default=None, help="folder holding the data set's IDX files")
+    _add_executor_options(m, "1; configs are run on one per core")
     m.set_defaults(func=cmd_measure)
 
     s = sub.add_parser("show", help="show a run file's final metrics")

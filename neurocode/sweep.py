@@ -19,18 +19,12 @@ workers never share a file. A point goes through :func:`run_point` wherever it r
 A point that fails in any other way (its rule raises, its codes are NaN or of the wrong
 shape) is stored as failed with the reason, and the other points go on, in a pool or not.
 
-Executors (``neurocode run --executor``):
-
-``local``   a process pool of ``--workers`` processes (default: one per core). One worker, or
-            one point, runs in-process. Pool workers never outlive the sweep: each watches its
-            parent (``PR_SET_PDEATHSIG`` on Linux, and a thread polling ``os.getppid()``
-            everywhere) and, when the parent dies, even by SIGKILL, stops its run within
-            seconds, removing its partial file and releasing its lock.
-``dask``    Dask distributed: ``--scheduler ADDRESS`` of a running scheduler (for instance
-            one started by dask-jobqueue on a SLURM cluster), or a ``LocalCluster`` of
-            ``--workers`` processes when no address is given. Dask retries the points of a
-            worker that died on the others. A scheduler that cannot be reached is a
-            :class:`SchedulerError` before anything runs.
+The points run as the tasks of :func:`neurocode.executor.run_tasks` (``neurocode run
+--executor local|dask --workers N --scheduler ADDRESS``): in this process for one worker or
+one point, else on a local pool of spawned processes (one per core by default) or on Dask
+distributed. That module says what each executor guarantees: pool workers never outlive the
+sweep, a worker that dies fails its own point only ("its worker process died"; rerun the
+sweep to complete it), Ctrl-C and SIGTERM stop the workers and keep every finished run.
 
 Every run uses ``threads`` torch (and BLAS) threads, :data:`DEFAULT_THREADS` (1) unless
 asked otherwise, whatever the executor and the number of workers, so the same config gives
@@ -45,139 +39,33 @@ same command resumes: complete runs are skipped.
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from neurocode import store
-from neurocode.config import ConfigError, RunSpec
+from neurocode.config import RunSpec
 
-EXECUTORS = ("local", "dask")
-#: torch and BLAS threads of every run unless asked otherwise (the count changes numbers)
-DEFAULT_THREADS = 1
-#: seconds to wait for a Dask scheduler to answer
-SCHEDULER_TIMEOUT_S = 10.0
+# the process machinery lives in neurocode.executor; these names are kept here for the code
+# that imports them from this module (tests patch SCHEDULER_TIMEOUT_S here: run_sweep reads it)
+from neurocode.executor import (
+    DEFAULT_THREADS,
+    SCHEDULER_TIMEOUT_S,
+    Outcome,
+    Task,
+    check_executor,
+    guarded,
+    new_pool,
+    plan,
+    run_tasks,
+    run_threads,
+)
 
-
-class SchedulerError(ConfigError):
-    """The Dask scheduler named by ``--scheduler`` cannot be reached (nothing was run)."""
-
-
-# -- pool workers that never outlive their parent --------------------------------------------
-#: seconds a worker whose parent died waits for its run to unwind before exiting hard
-_GRACE_S = 5.0
-_POLL_S = 0.5
-_STATE = {"in_task": False, "stopping": False}
-
-
-class _ParentGone(BaseException):
-    """Raised in a pool worker's task when it must stop (its parent died, or SIGTERM): it
-    unwinds the run (removing its partial file, releasing its lock) like an interrupt."""
-
-
-def _hard_exit_later() -> None:
-    time.sleep(_GRACE_S)
-    os._exit(1)
-
-
-def _on_term(signum: int, frame: Any) -> None:
-    if _STATE["stopping"]:
-        return
-    _STATE["stopping"] = True
-    if not _STATE["in_task"]:
-        os._exit(128 + signum)
-    threading.Thread(target=_hard_exit_later, daemon=True).start()
-    raise _ParentGone()
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(_POLL_S)
-    try:
-        os.kill(os.getpid(), signal.SIGTERM)
-    finally:
-        _hard_exit_later()
-
-
-def worker_init(parent: int) -> None:
-    """Initializer of a pool worker (``initializer=worker_init, initargs=(os.getpid(),)``):
-    stop when the process ``parent`` dies, whatever kills it (SIGKILL included).
-
-    The kernel sends the worker SIGTERM when its parent dies (``prctl(PR_SET_PDEATHSIG)``
-    on Linux), and a thread polling ``os.getppid()`` does the same everywhere; SIGTERM
-    unwinds the task running (its ``finally`` blocks remove partial files and release
-    locks) and exits, hard after :data:`_GRACE_S` seconds at most. Tasks must be submitted
-    through :func:`guarded`.
-
-    It also tunes glibc's allocator as the ``neurocode`` command does
-    (:func:`neurocode._malloc.tune_allocator`; the same results, faster training steps;
-    ``NEUROCODE_MALLOC=default`` turns it off).
-    """
-    from neurocode._malloc import tune_allocator
-
-    tune_allocator()
-    signal.signal(signal.SIGTERM, _on_term)
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before the kernel could be told
-        os._exit(1)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
-                     name="neurocode-watch-parent").start()
-
-
-def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn(*args, **kwargs)`` as a pool worker's task: when the worker is told to stop
-    (:func:`worker_init`), the task unwinds and the process exits."""
-    _STATE["in_task"] = True
-    try:
-        return fn(*args, **kwargs)
-    except _ParentGone:
-        os._exit(1)  # the task's finally blocks have run
-    finally:
-        _STATE["in_task"] = False
-
-
-def new_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool of ``workers`` spawned processes that stop when this process dies
-    (:func:`worker_init`); submit to it through :func:`guarded`."""
-    import multiprocessing as mp
-
-    # spawn: a clean interpreter per worker (torch and fork do not mix)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                               initializer=worker_init, initargs=(os.getpid(),))
-
-
-@contextmanager
-def run_threads(threads: int | None) -> Iterator[int]:
-    """Run a block with ``threads`` torch intra-op and BLAS/OpenMP threads
-    (:data:`DEFAULT_THREADS` for None), restoring the counts afterwards; yields the count."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    n = DEFAULT_THREADS if threads is None else int(threads)
-    if n < 1:
-        raise ValueError(f"threads must be >= 1, got {n}")
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        with threadpool_limits(limits=n):
-            yield torch.get_num_threads()
-    finally:
-        torch.set_num_threads(before)
+__all__ = ["DEFAULT_THREADS", "SCHEDULER_TIMEOUT_S", "RunLock", "PointResult", "SweepSummary",
+           "run_point", "run_task", "run_sweep", "guarded", "new_pool"]
 
 
 # -- one point --------------------------------------------------------------------------------
@@ -245,27 +133,26 @@ class PointResult:
     storage_error: bool = False  # the run could not be written: the next ones would fail too
 
 
-def _claim(path: Path) -> tuple[RunLock | None, PointResult | None, str]:
-    """Claim a point's file: ``(lock, None, note)`` when this process should run it (the lock
-    held), ``(None, result, "")`` when not (complete, busy in another sweep, unwritable)."""
+def _claim(path: Path) -> tuple[RunLock, str] | PointResult:
+    """Claim a point's file: ``(lock, note)`` when this process should run it (the lock held),
+    or the point's result when not (complete, busy in another sweep, unwritable)."""
     status = store.run_status(path)
     if status == "complete":
-        return None, PointResult(path, "skipped", "already complete, skipped"), ""
+        return PointResult(path, "skipped", "already complete, skipped")
     lock = RunLock(path)
     try:
         got = lock.acquire()
     except OSError as exc:
         why = f"cannot write to {path.parent}: {store.describe_os_error(exc)}"
-        return None, PointResult(path, "failed", f"FAILED: {why}", why,
-                                 storage_error=True), ""
+        return PointResult(path, "failed", f"FAILED: {why}", why, storage_error=True)
     if not got:
-        return None, PointResult(path, "busy", "running in another sweep, left to it"), ""
+        return PointResult(path, "busy", "running in another sweep, left to it")
     if store.run_status(path) == "complete":  # finished by another sweep meanwhile
         lock.release()
-        return None, PointResult(path, "skipped", "completed by another sweep, skipped"), ""
+        return PointResult(path, "skipped", "completed by another sweep, skipped")
     store.remove_stale_partial(path)  # a dead writer's: nobody else writes it (the lock)
     note = " (its corrupt or truncated file is replaced)" if status == "corrupt" else ""
-    return lock, None, note
+    return lock, note
 
 
 def _failed(path: Path, exc: BaseException, where: str = "") -> PointResult:
@@ -281,6 +168,12 @@ def _failed(path: Path, exc: BaseException, where: str = "") -> PointResult:
     return PointResult(path, "failed", f"FAILED: {why}", why, storage_error=storage)
 
 
+def _lost(path: Path, how: str) -> PointResult:
+    """A point whose worker process died while running it (``how``: as it died)."""
+    why = f"its worker process died ({how or 'killed?'}); rerun the sweep to complete it"
+    return PointResult(path, "failed", f"FAILED: {why}", why)
+
+
 def run_point(spec: RunSpec, out_dir: str | Path, *, device: str = "cpu",
               progress: bool | None = None, tensorboard_dir: str | Path | None = None,
               threads: int | None = None) -> PointResult:
@@ -290,9 +183,10 @@ def run_point(spec: RunSpec, out_dir: str | Path, *, device: str = "cpu",
     from neurocode.runner import execute, run_path, tensorboard_writer
 
     path = run_path(out_dir, spec)
-    lock, result, note = _claim(path)
-    if lock is None:
-        return result
+    claim = _claim(path)
+    if isinstance(claim, PointResult):
+        return claim
+    lock, note = claim
     try:
         with run_threads(threads) as n:
             writer = tensorboard_writer(tensorboard_dir, spec)
@@ -344,10 +238,11 @@ def run_task(specs: list[RunSpec], out_dir: str | Path, *, device: str = "cpu",
     try:
         for i, spec in enumerate(specs):
             path = run_path(out_dir, spec)
-            lock, result, note = _claim(path)
-            if lock is None:
-                results[i] = result
+            claim = _claim(path)
+            if isinstance(claim, PointResult):
+                results[i] = claim
                 continue
+            lock, note = claim
             locks.append(lock)
             runnable.append((i, spec, path, note))
         if runnable:
@@ -421,11 +316,6 @@ class SweepSummary:
         return out
 
 
-def default_workers() -> int:
-    """Worker processes when none are asked for: one per CPU core, at least one."""
-    return max(1, os.cpu_count() or 1)
-
-
 def _progress_bar(total: int, enabled: bool | None):
     from tqdm.auto import tqdm
 
@@ -455,18 +345,17 @@ def run_sweep(
     progress bar (terminal only). Failed runs are stored with status "failed" and their
     reason, and the sweep goes on, with or without a pool; a failure to write stops the
     sweep (the next writes would fail too). Every run uses ``threads`` torch and BLAS
-    threads (:data:`DEFAULT_THREADS` for None), however many workers run them. With ``vectorize``, points that differ only in ``model.l1`` of a rule with
-    ``fit_many`` (the article's networks) train together as one vectorised model (one task;
-    not with ``tensorboard_dir``). Off by default: on a 2-core CPU it does not pay (the FC step
-    is already near the matmul peak; vmapped convolutions run 2.4x slower); a GPU is where it
-    should. ``KeyboardInterrupt`` propagates after the workers are stopped; every finished
-    run is on disk.
+    threads (:data:`DEFAULT_THREADS` for None), however many workers run them. With
+    ``vectorize``, points that differ only in ``model.l1`` of a rule with ``fit_many`` (the
+    article's networks) train together as one vectorised model (one task; not with
+    ``tensorboard_dir``). Off by default: on a 2-core CPU it does not pay (the FC step is
+    already near the matmul peak; vmapped convolutions run 2.4x slower); a GPU is where it
+    should. ``KeyboardInterrupt`` (Ctrl-C, and SIGTERM as
+    :class:`neurocode.executor.Terminated`) propagates after the workers are stopped; every
+    finished run is on disk. Bad executor options raise
+    :class:`neurocode.executor.ExecutorError` (a ``ValueError``) before anything runs.
     """
-    if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}: expected one of {EXECUTORS}")
-    workers = default_workers() if workers is None else int(workers)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    check_executor(executor, workers, scheduler)
     threads = DEFAULT_THREADS if threads is None else int(threads)
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
@@ -490,8 +379,9 @@ def run_sweep(
 
     todo = []
     for spec in specs:
-        if store.run_status(run_path(out_dir, spec)) == "complete":
-            report(spec, PointResult(run_path(out_dir, spec), "skipped", "already complete, skipped"))
+        path = run_path(out_dir, spec)
+        if store.run_status(path) == "complete":
+            report(spec, PointResult(path, "skipped", "already complete, skipped"))
         else:
             todo.append(spec)
     tasks: list[list[RunSpec]] = []
@@ -505,156 +395,32 @@ def run_sweep(
         else:
             groups[key] = [spec]
             tasks.append(groups[key])
-    kw = {"device": device, "tensorboard_dir": tensorboard_dir, "threads": threads}
-    try:
-        if not tasks:
-            pass
-        elif executor == "dask":
-            _run_dask(tasks, out_dir, kw, workers, scheduler, report)
-        elif workers == 1 or len(tasks) == 1:
-            for task in tasks:
-                try:
-                    results = run_task(task, out_dir, progress=progress, **kw)
-                except Exception as exc:  # noqa: BLE001 - as the pool does: failed, go on
-                    results = [_failed(run_path(out_dir, s), exc) for s in task]
-                for spec, r in zip(task, results, strict=True):
-                    report(spec, r)
-                if any(r.storage_error for r in results):
-                    break
+    here = plan(executor, workers, len(tasks))[0] == "here"  # per-run bars in this process only
+    jobs = [Task(run_task, (task, out_dir),
+                 {"device": device, "progress": progress if here else False,
+                  "tensorboard_dir": tensorboard_dir, "threads": threads},
+                 name=f"neurocode-{task[0].experiment}-{task[0].digest}") for task in tasks]
+    stop = False  # a write failed: the next ones would fail too
+
+    def ended(o: Outcome) -> None:
+        nonlocal stop
+        task = tasks[o.index]
+        if o.ok:
+            results = o.value
+        elif o.lost:
+            results = [_lost(run_path(out_dir, s), o.lost) for s in task]
         else:
-            _run_pool(tasks, out_dir, kw, workers, report)
+            assert o.error is not None
+            results = [_failed(run_path(out_dir, s), o.error) for s in task]
+        for spec, r in zip(task, results, strict=True):
+            report(spec, r)
+        stop = stop or any(r.storage_error for r in results)
+
+    try:
+        run_tasks(jobs, ended, executor=executor, workers=workers, scheduler=scheduler,
+                  threads=threads, wanted=lambda i: not stop,
+                  scheduler_timeout=SCHEDULER_TIMEOUT_S)
     finally:
         bar.close()
         summary.seconds = time.perf_counter() - t0
     return summary
-
-
-def _run_pool(tasks: list[list[RunSpec]], out_dir: str | Path, kw: dict, workers: int,
-              report: Callable[[RunSpec, PointResult], None]) -> None:
-    from neurocode.runner import run_path
-
-    workers = min(workers, len(tasks))
-    pool = new_pool(workers)
-    procs: dict[int, Any] = {}
-    pending: dict[Future, list[RunSpec]] = {}
-    queue = list(tasks)
-    try:
-        while queue or pending:
-            while queue and len(pending) < workers:
-                task = queue.pop(0)
-                fut = pool.submit(guarded, run_task, task, out_dir, progress=False, **kw)
-                pending[fut] = task
-                procs.update(getattr(pool, "_processes", None) or {})
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken = False
-            for fut in finished:
-                task = pending.pop(fut)
-                try:
-                    results = fut.result()
-                except BrokenProcessPool:
-                    broken = True
-                    results = [_lost(run_path(out_dir, s), procs) for s in task]
-                except Exception as exc:  # noqa: BLE001 - reported, the sweep goes on
-                    results = [_failed(run_path(out_dir, s), exc) for s in task]
-                for spec, r in zip(task, results, strict=True):
-                    report(spec, r)
-                if any(r.storage_error for r in results):
-                    queue.clear()
-            if broken:  # a worker died: the pool and the runs still in it are lost
-                for task in pending.values():
-                    for spec in task:
-                        report(spec, _lost(run_path(out_dir, spec), procs))
-                pending.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = new_pool(workers)
-                procs = {}
-    except KeyboardInterrupt:
-        _kill_pool(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _death(procs: dict[int, Any]) -> str:
-    """How the pool's dead workers ended (``killed by SIGSEGV``, ``exit code 1``), if known."""
-    ends = []
-    for p in procs.values():
-        code = getattr(p, "exitcode", None)
-        if code is None or code == 0:
-            continue
-        if code < 0:
-            try:
-                ends.append(f"killed by {signal.Signals(-code).name}")
-            except ValueError:
-                ends.append(f"killed by signal {-code}")
-        else:
-            ends.append(f"exit code {code}")
-    return ", ".join(sorted(set(ends)))
-
-
-def _lost(path: Path, procs: dict[int, Any] | None = None) -> PointResult:
-    how = _death(procs or {})
-    why = (f"its worker process died ({how or 'killed?'}); rerun the sweep to complete it")
-    return PointResult(path, "failed", f"FAILED: {why}", why)
-
-
-def _kill_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool's workers now (an interrupt must not wait for their runs to finish)."""
-    procs = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        try:
-            p.terminate()
-        except Exception:  # noqa: BLE001
-            pass
-    for p in procs:
-        p.join(timeout=10)
-
-
-def _run_dask(tasks: list[list[RunSpec]], out_dir: str | Path, kw: dict, workers: int,
-              scheduler: str | None, report: Callable[[RunSpec, PointResult], None]) -> None:
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise RuntimeError("--executor dask needs Dask distributed: "
-                           "pip install 'neurocode[dask]'") from None
-    from neurocode.runner import run_path
-
-    cluster = None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise SchedulerError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler there within "
-                f"{SCHEDULER_TIMEOUT_S:g} s ({type(exc).__name__}: {exc}); check the address "
-                f"(e.g. tcp://host:8786) and that the scheduler is running") from None
-    else:
-        workers = min(workers, len(tasks))
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futures = {client.submit(run_task, task, out_dir, progress=False,
-                                 pure=False, key=f"neurocode-{task[0].experiment}-"
-                                 f"{task[0].digest}-{os.getpid()}-{i}", **kw): task
-                   for i, task in enumerate(tasks)}
-        for fut in as_completed(futures):
-            task = futures[fut]
-            try:
-                results = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker, say: reported
-                results = [PointResult(run_path(out_dir, s), "failed",
-                                       f"FAILED: {type(exc).__name__}: {exc}; rerun the sweep "
-                                       f"to complete it", f"{type(exc).__name__}: {exc}")
-                           for s in task]
-            for spec, r in zip(task, results, strict=True):
-                report(spec, r)
-            if any(r.storage_error for r in results):
-                for f in futures:
-                    f.cancel()
-                break
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

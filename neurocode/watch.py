@@ -49,7 +49,7 @@ def watch_codes(codes: Any, *, threshold: float = 0.0,
     (1.25, 0.6, 0.4)
     """
     # imported here: a rule module imports this one, and the metrics (with scipy's BLAS) must
-    # not load inside a run after its thread limits are set (neurocode.sweep.run_threads)
+    # not load inside a run after its thread limits are set (neurocode.executor.run_threads)
     from neurocode.metrics.activity import activity
 
     a = activity(np.asarray(codes), threshold)
