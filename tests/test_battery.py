@@ -170,6 +170,7 @@ def test_measure_refuses_bad_options(tmp_path, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_figures_of_an_empty_folder_say_what_to_run(tmp_path, capsys):
     assert main(["figures", str(tmp_path), "--out", str(tmp_path / "f")]) == 1
     assert "neurocode measure" in capsys.readouterr().err
@@ -192,6 +193,7 @@ def test_readout_from_given_codes_equals_one_that_encodes():
         fit_readout(rule, data.X_train, data.y_train, codes=rule.encode(data.X_train[:5]))
 
 
+@pytest.mark.slow
 def test_a_subset_of_measures_draws_the_same_stimuli_as_the_whole_battery():
     data = _image_data(200, 150)
     rule = get_rule("kofn", n_units=64, k=6, random_state=0).fit(data.X_train)

@@ -17,7 +17,7 @@ from neurocode.rules import get_rule
 
 from conftest import needs_mnist
 
-pytestmark = [needs_mnist, pytest.mark.mnist]
+pytestmark = [needs_mnist, pytest.mark.mnist, pytest.mark.slow]  # batteries: ~16 s
 
 #: what each claim reads, from the battery's numbers
 CONSTRUCTS = {

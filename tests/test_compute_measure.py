@@ -172,6 +172,7 @@ def test_too_few_stimuli_to_check_the_map_gives_nan():
 
 
 # -- operations are the activity ratio by definition; the measured cost is not ---------------
+@pytest.mark.slow
 def test_ops_follow_activity_but_cost_follows_the_encoder():
     X = np.random.default_rng(4).standard_normal((600, 512))  # > 129 rows: the map is checked
     light = TopKProjection(n_units=128, k=8, extra=1, random_state=0).fit(X)
@@ -330,6 +331,7 @@ class SlowTopK(TopKProjection):
         return super()._encode(X, mask)
 
 
+@pytest.mark.slow
 def test_a_slow_encoder_is_timed_in_fewer_rounds_within_max_seconds():
     """The warm-up round of a 0.25 s encoder says 7 rounds would pass 1 s: int(1 // t_warm) is
     at most 3, and never fewer than 3 are timed; without a budget all 7 are."""

@@ -118,6 +118,7 @@ def test_learns_one_unit_per_bar_at_the_target_sparseness(trained):
     assert abs(codes.mean() - rule.p) <= 0.25 * rule.p, codes.mean()
 
 
+@pytest.mark.slow
 def test_weights_reach_the_fixed_points_of_their_rules(trained):
     """Hebbian dQ_i = beta y_i (x - Q_i) has the fixed point Q_i = E[x | y_i = 1], estimated
     here on fresh test images (mean absolute difference below 0.1 per unit); the lateral

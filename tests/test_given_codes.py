@@ -92,6 +92,7 @@ def test_silencing_given_codes_drops_units_with_hypergeometric_survival():
         assert np.mean(kept) == pytest.approx(expected, abs=0.01), (m, theta)
 
 
+@pytest.mark.slow
 def test_measure_codes_from_python_with_a_test_split_and_without_labels():
     C, y = _kofn(800)
     out = measure_codes(C[:600], y[:600], codes_test=C[600:], labels_test=y[600:],

@@ -167,6 +167,7 @@ def test_oja_finds_mnist_first_principal_component(mnist):
     assert abs_cos(w, V[:1])[0] >= 0.99
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_sanger_spans_mnist_top_k_principal_subspace(mnist):
     X, V = mnist

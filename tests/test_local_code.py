@@ -218,6 +218,7 @@ def test_battery_fault_curve_meets_the_expectation_on_mnist(mnist, mnist_rule):
     assert res["half_fraction_random"] == pytest.approx(0.5, abs=0.06)
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_battery_on_mnist_reports_a_local_code(mnist, mnist_rule):
     """What `neurocode measure` stores for this rule: a one-hot code read by its own

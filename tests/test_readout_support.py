@@ -59,6 +59,7 @@ def _auc_se(A, n1, n0):
     return math.sqrt((A * (1 - A) + (n1 - 1) * (q1 - A * A) + (n0 - 1) * (q2 - A * A)) / (n1 * n0))
 
 
+@pytest.mark.slow
 def test_local_code_needs_one_unit_per_class():
     rng = np.random.default_rng(0)
     Xtr, ytr = _block_code(1000, 1, 40, rng)
@@ -93,6 +94,7 @@ def test_redundant_blocks_need_one_unit_while_redundancy_m90_falls():
     assert m90_fraction[0] > 2 * m90_fraction[1] > 0 and m90_fraction[1] > 2 * m90_fraction[2]
 
 
+@pytest.mark.slow
 def test_copies_up_to_a_gain_of_two_are_merged_too():
     rng = np.random.default_rng(2)
     Xtr, ytr = _block_code(600, 1, 10, rng)
@@ -143,6 +145,7 @@ def test_weak_units_support_follows_the_bayes_theory_of_summed_detectors(target)
         assert supports[-1] >= 14
 
 
+@pytest.mark.slow
 def test_plain_l1_detector_needs_more_units_than_its_refit():
     # without the refit the path's own detector on k units is shrunk unevenly, so it needs
     # at least as many units as the relaxed one, and never fewer than the Bayes bound
@@ -181,6 +184,7 @@ def test_random_codes_detect_nothing(k):
         assert 0.5 - 1e-12 <= out["support_best_auc_per_class"][ci] <= 0.5 + 4 * se0
 
 
+@pytest.mark.slow
 def test_a_class_without_a_unit_is_detected_by_the_silence_of_all_the_others():
     # classes 0-4 have a class unit, classes 5-9 none. A class-5 stimulus is the one in which
     # every class unit is silent, so its detector must observe all five: with k of them
@@ -206,6 +210,7 @@ def test_a_class_without_a_unit_is_detected_by_the_silence_of_all_the_others():
     assert np.allclose(out["support_best_auc_per_class"][5:], 0.5 + 5 / 18, atol=0.05)
 
 
+@pytest.mark.slow
 def test_silent_units_gains_and_sparse_storage_change_nothing():
     rng = np.random.default_rng(7)
     s = 6
@@ -233,6 +238,7 @@ def test_silent_units_gains_and_sparse_storage_change_nothing():
     assert np.array_equal(sparse["support_per_class"], ref["support_per_class"])
 
 
+@pytest.mark.slow
 def test_training_subsample():
     rng = np.random.default_rng(8)
     Xtr, ytr = _block_code(1000, 1, 10, rng)

@@ -42,6 +42,7 @@ def test_fc_learns_and_gets_sparser_with_lambda():
     assert dense.final["n_units"] == 784
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers():
     a = train_relu_l1(_spec(iterations=30, eval_every=10), progress=False)
     b = train_relu_l1(_spec(iterations=30, eval_every=10), progress=False)

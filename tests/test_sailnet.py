@@ -161,6 +161,7 @@ def test_spike_counts_are_decorrelated_and_lateral_learning_is_why(trained, patc
     assert mean_offdiag_correlation(no_lateral.encode(Xte)) > 0.1
 
 
+@pytest.mark.slow
 def test_receptive_fields_are_localised(trained):
     """Localisation index L = 1 - spread(q) / spread(shuffled q) (energy-weighted spatial
     variance, neurocode.metrics.fields): the median learned field beats the median of the
