@@ -18,8 +18,8 @@ from neurocode.models.diehl_cook.sizes import (
 from neurocode.results import RunResult
 
 
-def _run(n_e, epochs, seed, acc, wall=60.0):
-    cfg = {"model": {"rule": "diehl-cook", "n_e": n_e}, "train": {"epochs": epochs},
+def _run(n_e, epochs, seed, acc, wall=60.0, **model):
+    cfg = {"model": {"rule": "diehl-cook", "n_e": n_e, **model}, "train": {"epochs": epochs},
            "seed": seed}
     return RunResult(Path(f"/x/{n_e}-{epochs}-{seed}.h5"), "diehl_cook_sizes",
                      f"n_e={n_e},epochs={epochs},seed={seed}", cfg,
@@ -50,8 +50,8 @@ def test_the_markdown_table_sets_the_papers_number_beside_each_size():
     md = size_table_markdown(size_table(_runs()))
     rows = md.splitlines()[2:]
     assert len(rows) == 3
-    assert rows[0].startswith("| 100 | 1 | 3 | 70.3 ± 1.5 (69.0-72.0) | 82.9 |")
-    assert "| 400 | 1 | 3 |" in rows[2] and f"| {100 * PAPER_ACCURACY[400]:.1f} |" in rows[2]
+    assert rows[0].startswith("| 100 | 1 | - | 3 | 70.3 ± 1.5 (69.0-72.0) | 82.9 |")
+    assert "| 400 | 1 | - | 3 |" in rows[2] and f"| {100 * PAPER_ACCURACY[400]:.1f} |" in rows[2]
     assert "1.0 min" in rows[0]
 
 
@@ -92,3 +92,18 @@ def test_neurocode_figures_saves_what_a_rule_draws_of_its_own(tmp_path, monkeypa
     with pytest.warns(UserWarning, match="'diehl-cook' could not draw its own figures of "
                                          "diehl_cook_sizes: RuntimeError: boom"):
         assert rule_figures.draw_rule_figures(tmp_path / "r", tmp_path / "f2") == []
+
+
+def test_runs_of_another_setting_are_a_variant_of_their_own_never_pooled():
+    """The option is unset in the plain runs (as a stored run omits an unset option) and set in
+    two others: those two are a cell of their own, the plain cells are unchanged."""
+    runs = _runs() + [_run(100, 1, s, a, refractoriness="brian1")
+                      for s, a in enumerate([0.76, 0.75])]
+    cells = size_table(runs)
+    plain = [c for c in cells if c.variant == ""]
+    assert [(c.n_e, c.epochs) for c in plain] == [(100, 1), (100, 3), (400, 1)]
+    assert plain[0].accuracies == tuple(ACC[(100, 1)])
+    (b1,) = [c for c in cells if c.variant]
+    assert b1.variant == "refractoriness=brian1" and b1.accuracies == (0.76, 0.75)
+    labels = [t.get_text() for t in size_figure(runs).axes[0].get_legend().get_texts()]
+    assert "1 pass, refractoriness=brian1 (mean of seeds)" in labels
