@@ -120,7 +120,8 @@ class KofN(CodingRule):
     # its codes are the random k-of-N null every learned code is read against: drawn black
     tags = replace(CodingRule.tags, code_kind="binary", silencing="recompetes",
                    silencing_param="silenced", sparsity_param="k", legend_params=("preset", "k"),
-                   style=("#000000", "P"), legend_rank=3, random_null=True)
+                   style=("#000000", "P"), legend_rank=3, random_null=True,
+                   cost=(0.1, 5e-8, ("data.n_train", "model.n_units")))
     params: ClassVar[dict[str, Param]] = {
         "n_units": Param(int, 784, low=1, high=1_000_000, doc="number of binary units N"),
         "k": Param(int, 10, low=1,

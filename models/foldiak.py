@@ -137,7 +137,8 @@ class Foldiak(CodingRule):
                    "lateral inhibition")
     # a silenced unit's y* is held at 0 while the others settle without its inhibition
     tags = replace(CodingRule.tags, code_kind="binary", silencing="resettles", sparsity_param="p",
-                   fit_options=("callback",), style=("#CC79A7", "<"), legend_rank=6)
+                   fit_options=("callback",), style=("#CC79A7", "<"), legend_rank=6,
+                   cost=(0.5, 1.2e-3, ("data.n_train", "train.epochs")))
     params = {
         "n_units": Param(int, 16, low=1, high=65536, doc="number of output units"),
         "p": Param(float, 0.125, low=0.0, high=1.0,

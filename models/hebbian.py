@@ -263,7 +263,8 @@ class Oja(_Hebbian):
 
     name = "oja"
     description = "Oja's Hebbian rule (1982; subspace rule of 1989 for k>1): linear units learn the top PCs"
-    tags = replace(_Hebbian.tags, style=("#D55E00", ">"), legend_rank=7)
+    tags = replace(_Hebbian.tags, style=("#D55E00", ">"), legend_rank=7,
+                   cost=(0.1, 1e-5, ("data.n_train", "train.epochs")))
     test_params = {"n_units": 2, "epochs": 2, "batch_size": 16, "random_state": 0}
 
     _update = staticmethod(oja_update)
@@ -308,7 +309,8 @@ class Sanger(_Hebbian):
 
     name = "sanger"
     description = "Sanger's generalised Hebbian algorithm: linear units learn the top-k PCs in order"
-    tags = replace(_Hebbian.tags, style=("#882255", "h"), legend_rank=8)
+    tags = replace(_Hebbian.tags, style=("#882255", "h"), legend_rank=8,
+                   cost=(0.05, 1.7e-6, ("data.n_train", "train.epochs")))
     params = {"n_units": Param(int, 16, low=1, high=100_000,
                                doc="number of linear units (at most n_features)")}
     test_params = {"n_units": 3, "epochs": 2, "batch_size": 16, "random_state": 0}

@@ -110,7 +110,7 @@ class KWTA(CodingRule):
     # the k winners are chosen among the alive units: min(k, n_alive) fire
     tags = replace(CodingRule.tags, code_kind="binary", silencing="recompetes", sparsity_param="k",
                    legend_params=("k",), fit_options=("callback",), style=("#E69F00", "^"),
-                   legend_rank=4)
+                   legend_rank=4, cost=(0.3, 3e-4, ("data.n_train", "train.epochs")))
     params = {
         "n_units": Param(int, 64, low=1, high=1_000_000, doc="number of units"),
         "k": Param(int, 4, low=1, high=1_000_000,

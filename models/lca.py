@@ -199,7 +199,8 @@ class LCA(CodingRule):
     # a silenced unit's u is clamped to 0: it inhibits nobody, the others settle without it
     tags = replace(CodingRule.tags, code_kind="rate", silencing="resettles", sparsity_param="lam",
                    legend_params=("lam",), fit_options=("callback",), style=("#009E73", "v"),
-                   legend_rank=5)
+                   legend_rank=5,
+                   cost=(0.3, 3.8e-6, ("data.n_train", "train.epochs", "model.n_steps")))
     params = {
         "n_units": Param(int, 128, low=1, high=1_000_000, doc="number of units (dictionary atoms)"),
         "lam": Param(float, 0.1, low=0.0, high=1e6,

@@ -121,7 +121,8 @@ class LocalClass(CodingRule):
     # silenced="dropped" (default): a silenced winner is set to 0; "replaced": the nearest alive
     # class re-competes and fires
     tags = replace(CodingRule.tags, code_kind="binary", uses_labels=True, own_readout=True,
-                   silencing="dropped", silencing_param="silenced")
+                   silencing="dropped", silencing_param="silenced",
+                   cost=(0.2, 4.3e-5, ("data.n_train",)))
     params = {
         "normalize": Param(bool, True,
                            doc="centre each stimulus on the training mean and scale it to unit "

@@ -166,7 +166,8 @@ class Willshaw(_Memory):
 
     name = "willshaw"
     description = "Willshaw associative memory: clipped Hebbian binary synapses, threshold recall"
-    tags = replace(_Memory.tags, style=("#CC6677", "8"), legend_rank=12)
+    tags = replace(_Memory.tags, style=("#CC6677", "8"), legend_rank=12,
+                   cost=(0.03, 1.5e-5, ("data.n_train",)))
     params: ClassVar[dict[str, Param]] = {
         "retrieval": Param(str, "threshold", choices=("threshold", "top-k"),
                            doc="threshold: units whose sum reaches the cue's activity fire; "
@@ -288,7 +289,7 @@ class Hopfield(_Memory):
     }
     test_params: ClassVar[dict[str, Any]] = {"random_state": 0, "max_sweeps": 20}
     tags = replace(_Memory.tags, update_modes=("sync", "async"), style=("#AA4499", "d"),
-                   legend_rank=11)
+                   legend_rank=11, cost=(0.1, 5e-4, ("data.n_train",)))
 
     @classmethod
     def conformance_data(cls, n_samples: int) -> tuple[np.ndarray, np.ndarray]:

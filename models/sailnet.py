@@ -169,7 +169,7 @@ class SAILnet(CodingRule):
     # as in the network without it
     tags = replace(CodingRule.tags, code_kind="spike-count", silencing="resettles",
                    sparsity_param="p", fit_options=("callback",), style=("#999933", "p"),
-                   legend_rank=10)
+                   legend_rank=10, cost=(0.5, 1.3e-4, ("data.n_train", "train.epochs")))
     params = {
         "n_units": Param(int, 256, low=1, high=65536, doc="number of spiking units"),
         "p": Param(float, 0.05, low=1e-6, high=1000.0,

@@ -22,38 +22,18 @@ import errno
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# running a sweep, and a suite's scheduling, live in neurocode.schedule (which does not
+# import this module); RunOptions and run_specs are this module's names too
+from neurocode.schedule import RunOptions, Say, _print, _stderr, run_specs
+
 __all__ = ["RunOptions", "run", "run_suite", "run_specs", "check_run_options", "check_data",
            "writable", "check_output_folder", "measure", "measure_files", "store_codes",
            "figures", "report"]
-
-Say = Callable[[str], None]
-
-
-def _print(msg: str) -> None:
-    print(msg, flush=True)
-
-
-def _stderr(msg: str) -> None:
-    print(f"neurocode: error: {msg}", file=sys.stderr)
-
-
-@dataclass
-class RunOptions:
-    """How runs are executed (the ``neurocode run`` options other than the config)."""
-
-    device: str = "cpu"
-    executor: str = "local"          # local | dask
-    workers: int | None = None       # None: one per core; 1: in this process
-    scheduler: str | None = None     # Dask scheduler address (executor dask)
-    tensorboard: str | None = None   # also write TensorBoard scalars to this folder
-    vectorize: bool = False          # one vectorised model per ReLU+L1 lambda group
-    data_dir: str | None = None      # folder holding the data set's files
-    threads: int | None = None       # torch/BLAS threads per run (None: DEFAULT_THREADS, 1)
 
 
 def check_run_options(opts: RunOptions) -> None:
@@ -136,31 +116,6 @@ def writable(out: Path, err: Say = _stderr) -> bool:
     return True
 
 
-def run_specs(specs: Sequence[Any], out: str | Path, opts: RunOptions, *, say: Say = _print,
-              err: Say = _stderr, busy: list[Path] | None = None) -> int:
-    """Run resolved specs (one experiment's sweep) into ``out/<experiment>``; the number of
-    runs that failed. ``busy``, when given a list, receives the run files left to another
-    sweep that was running them (not finished here)."""
-    from neurocode.sweep import run_sweep
-
-    folder = Path(out) / specs[0].experiment
-    say(f"{len(specs)} run(s) of {specs[0].experiment} -> {folder}")
-    try:
-        summary = run_sweep(list(specs), out, executor=opts.executor, workers=opts.workers,
-                            scheduler=opts.scheduler, device=opts.device, progress=None,
-                            tensorboard_dir=opts.tensorboard, vectorize=opts.vectorize,
-                            threads=opts.threads)
-    except KeyboardInterrupt:
-        err(f"interrupted; finished runs are kept under {folder}. "
-            f"Run the same command again to resume: complete runs are skipped.")
-        raise
-    for line in summary.lines():
-        say(line)
-    if busy is not None:
-        busy.extend(summary.busy)
-    return len(summary.failed)
-
-
 def run(config: str | Path, *, out: str | Path = "results",
         overrides: dict[str, Any] | None = None, opts: RunOptions | None = None,
         say: Say = _print, err: Say = _stderr, busy: list[Path] | None = None) -> int:
@@ -190,9 +145,13 @@ def run(config: str | Path, *, out: str | Path = "results",
 def run_suite(raw: dict[str, Any], path: str | Path, overrides: dict[str, Any], *,
               out: str | Path = "results", opts: RunOptions | None = None, say: Say = _print,
               err: Say = _stderr, busy: list[Path] | None = None) -> int:
-    """Run every part of a suite, then measure its runs (see :mod:`neurocode.suite`); the
-    number of parts that had failures (``busy``: as for :func:`run`)."""
-    from neurocode.runner import run_path
+    """Run every part of a suite and measure its runs (see :mod:`neurocode.suite`): on a
+    local pool of several workers every part's points through one pool, the longest first,
+    each part's batteries queued there when its last point ends; else, or with the suite's
+    ``parts_in_turn``, the parts one after the other (:func:`neurocode.schedule.run_parts`;
+    the same files and numbers either way). The number of parts that had failures
+    (``busy``: as for :func:`run`)."""
+    from neurocode.schedule import run_parts
     from neurocode.suite import resolve_suite
 
     opts = opts or RunOptions()
@@ -210,27 +169,8 @@ def run_suite(raw: dict[str, Any], path: str | Path, overrides: dict[str, Any], 
             return len(suite.parts)
     say(f"suite {suite.name} (budget {suite.budget}): {len(suite.parts)} experiment(s), "
         f"{suite.n_runs} run(s) -> {out}")
-    failed = 0
-    t0 = time.perf_counter()
-    try:
-        for i, part in enumerate(suite.parts, 1):
-            say(f"== [{i}/{len(suite.parts)}] {part.name} "
-                f"({time.perf_counter() - t0:.0f} s into the suite)")
-            failed += run_specs(part.specs, out, opts, say=say, err=err, busy=busy) > 0
-            if part.measure is not None:
-                paths = [run_path(out, s) for s in part.specs]
-                failed += measure(paths, threshold=float(part.measure["threshold"]),
-                                  max_stimuli=int(part.measure["max_stimuli"]),
-                                  data_dir=opts.data_dir, executor=opts.executor,
-                                  workers=opts.workers, scheduler=opts.scheduler,
-                                  quiet_skips=True, say=say, err=err) > 0
-    except KeyboardInterrupt:
-        err(f"suite interrupted; finished runs and batteries are kept under {out}. "
-            f"Run the same command again to resume.")
-        raise
-    say(f"suite {suite.name} finished in {time.perf_counter() - t0:.0f} s"
-        + (f"; {failed} part(s) had failures (see above)" if failed else ""))
-    return failed
+    return run_parts(suite, out, opts, measure=measure, measure_task=_measure_one, say=say,
+                     err=err, busy=busy)
 
 
 # --- measuring -------------------------------------------------------------------------------
@@ -267,19 +207,12 @@ def measure(paths: Sequence[Path], *, threshold: float = 0.0, max_stimuli: int =
     since theirs was written, on ``workers`` processes (one per core by default; ``executor``
     and ``scheduler`` as for :func:`measure_files`); the number that failed."""
     from neurocode.executor import check_executor
-    from neurocode.metrics.battery import missing_measures
-    from neurocode.store import StoreError, read_battery, run_status
+    from neurocode.schedule import needs_battery
+    from neurocode.store import run_status
 
     check_executor(executor, workers, scheduler)
-
-    def needs(p: Path) -> bool:
-        try:
-            return not (b := read_battery(p)) or bool(missing_measures(b))
-        except StoreError:
-            return True  # corrupt: measure_files says so
-
-    todo = [Path(p) for p in paths]
-    todo = [p for p in todo if run_status(p, verify=False) == "complete" and needs(p)]
+    todo = [Path(p) for p in paths]  # a corrupt battery counts as lacking: measuring says so
+    todo = [p for p in todo if run_status(p, verify=False) == "complete" and needs_battery(p)]
     return measure_files(todo, threshold=threshold, max_stimuli=max_stimuli, seed=None,
                          force=False, data_dir=data_dir, quiet_skips=quiet_skips,
                          executor=executor, workers=workers, scheduler=scheduler, say=say,

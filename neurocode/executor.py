@@ -39,10 +39,18 @@ Ctrl-C at the terminal, which reaches the whole process group, is handled once, 
 
 ``threads`` (:func:`run_threads`) limits every task's torch and BLAS threads, wherever it
 runs: numbers do not depend on the executor or the number of workers.
+
+The costliest task waiting starts first (:attr:`Task.cost`, an estimate in seconds; ties,
+and tasks of no cost, in list order), so that no long task is left to start last while the
+other workers sit idle; a task of higher :attr:`Task.priority` starts before any of lower.
+``report`` may append tasks that an outcome made possible (a suite queues a part's measuring,
+at a higher priority, when its last run ends: :mod:`neurocode.schedule`). The order changes
+no result: each task's numbers are its own.
 """
 
 from __future__ import annotations
 
+import heapq
 import numbers
 import os
 import pickle
@@ -51,7 +59,6 @@ import sys
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -85,13 +92,17 @@ class Terminated(KeyboardInterrupt):
 @dataclass
 class Task:
     """One independent piece of work, ``fn(*args, **kwargs)``; ``name`` labels it (Dask's
-    key). For a pool or Dask, ``fn`` must be importable by name in a fresh interpreter (a
-    function at module level) and its arguments and result picklable."""
+    key). Of the tasks waiting, those of the highest ``priority`` start first, and among
+    them the costliest (``cost``: estimated seconds; ties in list order). For a pool or
+    Dask, ``fn`` must be importable by name in a fresh interpreter (a function at module
+    level) and its arguments and result picklable."""
 
     fn: Callable[..., Any]
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     name: str = ""
+    cost: float = 0.0
+    priority: int = 0
 
 
 @dataclass
@@ -189,14 +200,18 @@ def run_tasks(tasks: Sequence[Task], report: Callable[[Outcome], None], *,
               executor: str = "local", workers: int | None = None,
               scheduler: str | None = None, threads: int | None = None,
               wanted: Callable[[int], bool] | None = None,
-              scheduler_timeout: float | None = None) -> None:
+              scheduler_timeout: float | None = None, more: int = 0) -> None:
     """Run independent tasks where :func:`plan` says, calling ``report`` with each one's
-    :class:`Outcome` as it ends (in this process, in the order they end).
+    :class:`Outcome` as it ends (in this process, in the order they end). Of the tasks
+    waiting, the highest :attr:`Task.priority` starts first, then the costliest
+    (:attr:`Task.cost`; ties in list order).
 
     Parameters
     ----------
     tasks : sequence of Task
-        The work; each task must not depend on another's result.
+        The work; each task must not depend on another's result. When it is a list,
+        ``report`` (and ``wanted``) may append tasks to it, work that an outcome made
+        possible: they are queued with the others and reported alike.
     report : callable
         Called once per task that ran, with its outcome. An exception it raises stops the
         tasks (as an interrupt does) and propagates.
@@ -212,6 +227,9 @@ def run_tasks(tasks: Sequence[Task], report: Callable[[Outcome], None], *,
         never reported. The sweep stops this way once a write has failed.
     scheduler_timeout : float or None
         Seconds to wait for the scheduler (None: :data:`SCHEDULER_TIMEOUT_S`).
+    more : int
+        How many tasks ``report`` may append at most, counted with ``tasks`` when
+        :func:`plan` chooses the number of workers (0: none expected).
 
     Raises
     ------
@@ -229,8 +247,8 @@ def run_tasks(tasks: Sequence[Task], report: Callable[[Outcome], None], *,
     ((3, 1), 'ZeroDivisionError')
     """
     check_executor(executor, workers, scheduler)
-    tasks = list(tasks)
-    where, n = plan(executor, workers, len(tasks))
+    tasks = tasks if isinstance(tasks, list) else list(tasks)
+    where, n = plan(executor, workers, len(tasks) + max(0, int(more)))
     if not tasks:
         return
     with _sigterm_interrupts():
@@ -272,9 +290,38 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+class _Queue:
+    """The indices of the tasks not yet given out, the highest priority first, then the
+    costliest (ties in list order); it takes in the tasks appended to the list since it last
+    looked."""
+
+    def __init__(self, tasks: list[Task]) -> None:
+        self.tasks = tasks
+        self.seen = 0
+        self.heap: list[tuple[int, float, int]] = []
+
+    def _look(self) -> None:
+        while self.seen < len(self.tasks):
+            t = self.tasks[self.seen]
+            heapq.heappush(self.heap, (-int(t.priority), -float(t.cost), self.seen))
+            self.seen += 1
+
+    def __bool__(self) -> bool:
+        self._look()
+        return bool(self.heap)
+
+    def pop(self) -> int:
+        """The next task's index (the queue must not be empty)."""
+        self._look()
+        return heapq.heappop(self.heap)[2]
+
+
 def _run_here(tasks: list[Task], report: Callable[[Outcome], None], threads: int | None,
               wanted: Callable[[int], bool] | None) -> None:
-    for i, task in enumerate(tasks):
+    queue = _Queue(tasks)
+    while queue:
+        i = queue.pop()
+        task = tasks[i]
         if wanted is not None and not wanted(i):
             continue
         try:
@@ -441,7 +488,7 @@ def _run_pool(tasks: list[Task], report: Callable[[Outcome], None], n: int,
     from multiprocessing.connection import wait
 
     ctx = mp.get_context("spawn")  # a clean interpreter per worker (torch and fork do not mix)
-    queue = deque(range(len(tasks)))
+    queue = _Queue(tasks)
     pool: list[_Worker] = []
     clean = False
     try:
@@ -468,12 +515,12 @@ def _run_pool(tasks: list[Task], report: Callable[[Outcome], None], n: int,
         _close(pool, clean)
 
 
-def _give(w: _Worker, queue: deque, tasks: list[Task], report: Callable[[Outcome], None],
+def _give(w: _Worker, queue: _Queue, tasks: list[Task], report: Callable[[Outcome], None],
           wanted: Callable[[int], bool] | None) -> None:
     """Send ``w`` the next task that is still wanted (a task that cannot be pickled is
     reported failed at once)."""
     while queue:
-        i = queue.popleft()
+        i = queue.pop()
         if wanted is not None and not wanted(i):
             continue
         t = tasks[i]
@@ -559,15 +606,25 @@ def _run_dask(tasks: list[Task], report: Callable[[Outcome], None], n: int,
         client = Client(cluster)
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     pending: dict[Any, int] = {}  # future -> task index, until it is reported (or dropped)
-    try:
-        for i, t in enumerate(tasks):
+    queue = _Queue(tasks)
+
+    def submit() -> list[Any]:  # every task queued, the costliest first
+        futs = []
+        while queue:
+            i = queue.pop()
             if wanted is not None and not wanted(i):
                 continue
+            t = tasks[i]
             name = t.name or getattr(t.fn, "__name__", "task")
             fut = client.submit(_call, t.fn, t.args, t.kwargs, threads, pure=False,
                                 key=f"{name}-{tag}-{i}")
             pending[fut] = i
-        for fut in as_completed(list(pending)):
+            futs.append(fut)
+        return futs
+
+    try:
+        done = as_completed(submit())
+        for fut in done:
             i = pending.pop(fut, -1)
             if i < 0:
                 continue  # cancelled below: never reported
@@ -579,6 +636,8 @@ def _run_dask(tasks: list[Task], report: Callable[[Outcome], None], n: int,
                 outcome = Outcome(i, error=exc)
             fut.release()  # its result is here: a worker lost later must not recompute it
             report(outcome)
+            for new in submit():  # tasks the outcome made possible
+                done.add(new)
             if wanted is not None:
                 drop = [f for f, j in pending.items() if not wanted(j)]
                 for f in drop:

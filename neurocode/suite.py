@@ -5,6 +5,7 @@ suite, or written inline) plus the overrides that make it part of the comparison
 
     name: code_types
     budgets: [default, full]        # the budgets a user may pick: --set budget=full
+    parts_in_turn: false            # true: each part its own sweep, one after the other
     budget: default                 # the one used when none is picked
     measure: {max_stimuli: 2000}    # battery options for every measured run (false: none);
                                     # per budget: {max_stimuli: 2000, budgets: {default: ...}}
@@ -17,14 +18,21 @@ suite, or written inline) plus the overrides that make it part of the comparison
       - config: article_cnn.yaml
         measure: false              # trained and stored, not measured
 
-``neurocode run SUITE`` runs the parts in order, each like ``neurocode run PART``, into
-``OUT/<part's experiment name>/``, and then measures every complete run of the part that has
-no battery yet (like ``neurocode measure``). Finished runs and batteries are skipped when the
-command runs again, so an interrupted suite resumes where it stopped.
+``neurocode run SUITE`` runs every part's runs into ``OUT/<part's experiment name>/``, each
+under the name ``neurocode run PART`` gives it, and measures every complete run of a part that
+has no battery yet (like ``neurocode measure``) once the part's runs have ended. On a local
+pool of several workers all the parts' runs go through one pool, the longest first, and a
+part's batteries are queued in that pool when its last run ends
+(:func:`neurocode.schedule.run_parts`); with one worker, ``--vectorize``, the Dask executor
+or ``parts_in_turn: true`` the parts run in turn, each like ``neurocode run PART`` followed by
+its measuring. Either way every file and every number is the same. Finished runs and
+batteries are skipped when the command runs again, so an interrupted suite resumes where it
+stopped.
 
 Command-line overrides of a suite: ``budget=NAME``; ``parts=[name, ...]`` (run only these
 parts, by experiment name); ``<part>.<dotted key>=VALUE`` (one part's entry, e.g.
-``article_fc.train.iterations=500``); and ``seed=N`` (every part).
+``article_fc.train.iterations=500``); ``seed=N`` (every part); and ``parts_in_turn=true``
+(the parts one after the other, each its own sweep: the scheduling before one pool).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from neurocode.config import ConfigError, RunSpec, load_yaml, resolve
 
 __all__ = ["Part", "Suite", "is_suite", "resolve_suite", "MEASURE_OPTIONS"]
 
-SUITE_KEYS = ("name", "description", "budgets", "budget", "measure", "parts")
+SUITE_KEYS = ("name", "description", "budgets", "budget", "measure", "parts_in_turn", "parts")
 PART_KEYS = ("config", "experiment", "set", "budgets", "measure")
 #: Battery options a suite's or a part's ``measure`` mapping may hold, with their defaults.
 MEASURE_OPTIONS: dict[str, Any] = {"max_stimuli": 10_000, "threshold": 0.0}
@@ -61,11 +69,13 @@ class Part:
 
 @dataclass
 class Suite:
-    """A suite resolved for one budget: its name, that budget, and its parts in running order."""
+    """A suite resolved for one budget: its name, that budget, its parts in running order, and
+    whether they run in turn (``parts_in_turn``) rather than through one pool."""
 
     name: str
     budget: str
     parts: list[Part] = field(default_factory=list)
+    parts_in_turn: bool = False
 
     @property
     def n_runs(self) -> int:
@@ -163,6 +173,11 @@ def resolve_suite(raw: dict[str, Any], path: str | Path,
     if only is not None and not (isinstance(only, list) and all(isinstance(x, str) for x in only)):
         raise ConfigError(f"--set parts: expected a list of part names, got {only!r}")
     seed = overrides.pop("seed", None)
+    in_turn = overrides.pop("parts_in_turn", raw.get("parts_in_turn", False))
+    if not isinstance(in_turn, bool):
+        raise ConfigError(f"suite key 'parts_in_turn' must be true or false (--set "
+                          f"parts_in_turn=true runs the parts one after the other), "
+                          f"got {in_turn!r}")
     measure = _measure_opts(raw.get("measure", True), "measure", None, budget)
     if isinstance(raw.get("measure"), dict) and isinstance(raw["measure"].get("budgets"), dict):
         for b in raw["measure"]["budgets"]:
@@ -210,11 +225,12 @@ def resolve_suite(raw: dict[str, Any], path: str | Path,
     for key in overrides:
         head = key.split(".", 1)[0]
         if head not in names or "." not in key:
-            raise ConfigError(f"--set {key}: a suite takes budget=, parts=, seed= or "
-                              f"<part>.<key>= (parts: {', '.join(names)})")
+            raise ConfigError(f"--set {key}: a suite takes budget=, parts=, seed=, "
+                              f"parts_in_turn= or <part>.<key>= (parts: {', '.join(names)})")
     if only is not None:
         missing = [n for n in only if n not in names]
         if missing:
-            raise ConfigError(f"--set parts: no part named {missing[0]!r} (parts: {', '.join(names)})")
+            raise ConfigError(f"--set parts: no part named {missing[0]!r} "
+                              f"(parts: {', '.join(names)})")
         parts = [p for p in parts if p.name in only]
-    return Suite(name, budget, parts)
+    return Suite(name, budget, parts, parts_in_turn=in_turn)

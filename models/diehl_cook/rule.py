@@ -191,7 +191,8 @@ class DiehlCook(CodingRule):
     # and the survivors compete without it
     tags = replace(CodingRule.tags, code_kind="spike-count", uses_labels=True, own_readout=True,
                    input_domain="nonnegative", silencing="resettles",
-                   fit_options=("progress", "callback"), style=("#44AA99", "*"), legend_rank=9)
+                   fit_options=("progress", "callback"), style=("#44AA99", "*"), legend_rank=9,
+                   cost=(2.0, 8e-3, ("data.n_train", "train.epochs")))
     params = {
         "n_e": Param(int, 100, low=1, high=100_000, doc="excitatory (= inhibitory) neurons"),
         "engine": Param(str, "numba", choices=ENGINES,

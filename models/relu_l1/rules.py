@@ -279,7 +279,7 @@ class ReluL1FC(_ReluL1Rule):
     # the article's FC net (old run files stored model.kind "fc"); blue circles, first in legends
     tags = replace(_ReluL1Rule.tags, sparsity_param="l1", legend_params=("l1",),
                    style=("#0072B2", "o"), legend_rank=0, article_network="fc",
-                   legacy_kinds=("fc",))
+                   legacy_kinds=("fc",), cost=(1.0, 7.5e-3, ("train.iterations",)))
     test_params = {"hidden": 16, "iterations": 4, "eval_every": 2, "batch_size": 32,
                    "random_state": 0}
 
@@ -320,7 +320,7 @@ class ReluL1CNN(_ReluL1Rule):
     # the article's CNN (old run files: model.kind "cnn"); sky-blue squares
     tags = replace(_ReluL1Rule.tags, sparsity_param="l1", legend_params=("l1",),
                    style=("#56B4E9", "s"), legend_rank=1, article_network="cnn",
-                   legacy_kinds=("cnn",))
+                   legacy_kinds=("cnn",), cost=(1.0, 0.04, ("train.iterations",)))
     test_params = {"feature_maps": 2, "iterations": 4, "eval_every": 2, "batch_size": 32,
                    "random_state": 0}
 
@@ -367,7 +367,8 @@ class ReluL1ConvAE(ReluL1CNN):
     # the article's conv autoencoder (old run files: model.kind "ae" or "conv-ae"); indigo
     # diamonds
     tags = replace(ReluL1CNN.tags, legend_params=("decoder", "l1"), style=("#332288", "D"),
-                   legend_rank=2, article_network="conv-ae", legacy_kinds=("ae", "conv-ae"))
+                   legend_rank=2, article_network="conv-ae", legacy_kinds=("ae", "conv-ae"),
+                   cost=(1.0, 0.115, ("train.iterations",)))
 
     def _build(self, generator):
         return ConvAE(self.feature_maps, decoder=self.decoder, generator=generator,

@@ -11,12 +11,13 @@ classifier it does not define) run when the class is created (:mod:`neurocode.ru
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ARTICLE_NETWORKS", "CODE_KINDS", "FIT_OPTIONS", "INPUT_DOMAINS", "MARKERS",
-           "SILENCING_KINDS", "UPDATE_MODES", "Tags"]
+__all__ = ["ARTICLE_NETWORKS", "CODE_KINDS", "COST_SECTIONS", "FIT_OPTIONS", "INPUT_DOMAINS",
+           "MARKERS", "SILENCING_KINDS", "UPDATE_MODES", "Tags"]
 
 CODE_KINDS = ("rate", "binary", "spike-count")
 #: what ``fit``/``encode`` accept: any finite numbers, numbers >= 0, or only 0 and 1
@@ -40,6 +41,8 @@ ARTICLE_NETWORKS = ("fc", "cnn", "conv-ae")
 #: one-pixel ``","`` and the invisible ones)
 MARKERS = ("o", "s", "D", "d", "^", "v", "<", ">", "p", "h", "H", "8", "*", "P", "X", ".",
            "x", "+", "1", "2", "3", "4", "|", "_")
+#: the config sections whose entries a ``cost`` may count its units in
+COST_SECTIONS = ("model", "train", "data")
 #: a ``style`` colour: a hex string ``#RRGGBB``
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
@@ -108,6 +111,14 @@ class Tags:
         The ``model.kind`` strings run files stored before rules were named, for runs of this
         rule (e.g. ``("fc",)``): such a file is read as a run of the installed rule that
         declares its kind.
+    cost
+        ``(fixed_s, per_unit_s, unit_keys)``: roughly how long one run takes, in seconds on
+        one thread, ``fixed_s + per_unit_s x`` the product of the run's config entries at the
+        dotted ``unit_keys`` (``("train.iterations",)``, ``("data.n_train",
+        "train.epochs")``; a single key may be given as a string). Used only to start the
+        longest runs first (:func:`neurocode.sweep.estimate_cost`); it changes no result,
+        and two records that differ only in it compare equal. None: not declared (such a
+        run counts as :data:`neurocode.sweep.UNDECLARED_COST_S`).
     """
 
     code_kind: str = "rate"
@@ -125,12 +136,20 @@ class Tags:
     random_null: bool = False
     article_network: str | None = None
     legacy_kinds: tuple[str, ...] = ()
+    # a guess at wall time, not what the rule is: left out of == (re-timing a rule changes
+    # no other reading of its tags)
+    cost: tuple[float, float, tuple[str, ...]] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        for f in ("update_modes", "fit_options", "legend_params", "style", "legacy_kinds"):
+        for f in ("update_modes", "fit_options", "legend_params", "style", "legacy_kinds",
+                  "cost"):
             v = getattr(self, f)
             if isinstance(v, list):
                 object.__setattr__(self, f, tuple(v))
+        cost = self.cost
+        if isinstance(cost, tuple) and len(cost) == 3 and isinstance(cost[2], (str, list)):
+            keys = (cost[2],) if isinstance(cost[2], str) else tuple(cost[2])
+            object.__setattr__(self, "cost", (cost[0], cost[1], keys))
 
     def problems(self) -> list[tuple[str, str]]:
         """``(field, what is wrong)`` for each value outside its vocabulary or of the wrong
@@ -188,7 +207,36 @@ class Tags:
         tuple_of("legacy_kinds", None)
         if "" in _strings(self.legacy_kinds):
             out.append(("legacy_kinds", f"{self.legacy_kinds!r} holds an empty kind"))
+        out += _cost_problems(self.cost)
         return out
+
+
+def _cost_problems(cost: Any) -> list[tuple[str, str]]:
+    """What is wrong with a ``cost`` tag: ``(fixed_s, per_unit_s, unit_keys)`` or None."""
+    if cost is None:
+        return []
+    example = "e.g. (1.0, 0.0075, ('train.iterations',))"
+    if not (isinstance(cost, tuple) and len(cost) == 3):
+        return [("cost", f"must be (fixed_s, per_unit_s, unit_keys), {example}, or None, "
+                         f"got {cost!r}")]
+    out = []
+    for what, v in zip(("fixed_s", "per_unit_s"), cost[:2], strict=True):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
+                math.isfinite(v) and v >= 0):
+            out.append(("cost", f"{what} must be a finite number of seconds >= 0, got {v!r}"))
+    keys = cost[2]
+    if not (isinstance(keys, tuple) and keys and all(isinstance(k, str) for k in keys)):
+        return out + [("cost", f"unit_keys must be dotted config keys ({example}), got "
+                               f"{keys!r}")]
+    for k in keys:
+        parts = k.split(".")
+        if parts[0] not in COST_SECTIONS or len(parts) < 2 or not all(parts):
+            out.append(("cost", f"unit key {k!r} is not a dotted config key "
+                                f"<section>.<entry> with section one of "
+                                f"{', '.join(COST_SECTIONS)} (e.g. 'train.iterations')"))
+    if len(set(keys)) != len(keys):
+        out.append(("cost", f"unit_keys {keys!r} names a key twice"))
+    return out
 
 
 def _style_problems(style: Any) -> list[tuple[str, str]]:
