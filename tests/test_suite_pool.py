@@ -17,12 +17,12 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 import yaml
+from pool_tasks import echo, fake_measure, where
 
 from neurocode import api
 from neurocode import executor as executor_mod
@@ -38,21 +38,6 @@ from conftest import needs_mnist, rules_registered
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).with_name("neurocode")
-
-
-# -- tasks (module level: a spawned worker imports them from here) ----------------------------
-def echo(x):
-    return x
-
-
-def where(x):
-    return x, os.getpid()
-
-
-def fake_measure(path, **settings):
-    """Stands in for the battery (``neurocode.api``'s measuring task): says one line."""
-    return SimpleNamespace(failed=False, unwritable="",
-                           lines=[("say", f"{Path(path).name}: measured (fake)")])
 
 
 # -- the executor's queue: priority, then cost, ties in list order -----------------------------
