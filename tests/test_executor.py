@@ -25,6 +25,8 @@ from neurocode.executor import (
     run_tasks,
 )
 
+from conftest import alive, descendants
+
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 
@@ -224,30 +226,6 @@ def test_dask_outcomes_match_the_pool(tmp_path):
 
 
 # -- no orphans -------------------------------------------------------------------------------
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False
-
-
 PARENT = """
 import os, sys, time
 from pathlib import Path
@@ -297,14 +275,14 @@ def test_no_worker_outlives_its_parent(tmp_path, executor, sig):
             assert time.monotonic() - t < 120, "timed out waiting for both tasks to start"
             time.sleep(0.05)
         workers = {int(p.read_text()) for p in folder.glob("*.pid")}
-        family = _descendants(proc.pid)
+        family = descendants(proc.pid)
         assert workers <= set(family) and len(workers) == 2, (workers, family)
         proc.send_signal(getattr(signal, sig))
         out, err = proc.communicate(timeout=30)
         t = time.monotonic()
-        while any(_alive(p) for p in family) and time.monotonic() - t < 20:
+        while any(alive(p) for p in family) and time.monotonic() - t < 20:
             time.sleep(0.05)
-        left = [p for p in family if _alive(p)]
+        left = [p for p in family if alive(p)]
         assert not left, f"left behind after {sig}: {left}"
     finally:
         try:

@@ -22,7 +22,7 @@ from neurocode.cli import EXIT_USAGE, build_parser, main
 from neurocode.runner import run_path
 from neurocode.sweep import run_sweep
 
-from conftest import needs_mnist
+from conftest import alive, descendants, needs_mnist
 
 EXE = Path(sys.executable).with_name("neurocode")
 
@@ -153,30 +153,6 @@ def test_run_and_measure_share_the_executor_options():
     assert measure["--workers"].default is None and run["--workers"].default is None
 
 
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @needs_mnist
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
@@ -191,19 +167,19 @@ def test_ctrl_c_stops_a_measuring_pool_and_changes_no_file(tmp_path):
                             cwd=tmp_path, start_new_session=True, env={**os.environ})
     try:
         t = time.monotonic()
-        while len([p for p in _descendants(proc.pid) if _alive(p)]) < 2:
+        while len([p for p in descendants(proc.pid) if alive(p)]) < 2:
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() - t < 60, "timed out waiting for the workers"
             time.sleep(0.05)
         time.sleep(8.0)  # the workers import torch, read the run and its data, and measure
-        family = _descendants(proc.pid)
+        family = descendants(proc.pid)
         assert proc.poll() is None, "the batteries ended before the interrupt"
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
         t = time.monotonic()
-        while any(_alive(p) for p in family) and time.monotonic() - t < 20:
+        while any(alive(p) for p in family) and time.monotonic() - t < 20:
             time.sleep(0.05)
-        assert not [p for p in family if _alive(p)]
+        assert not [p for p in family if alive(p)]
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -34,7 +34,7 @@ from neurocode.schedule import MEASURE_PRIORITY, RunOptions, one_pool, run_parts
 from neurocode.suite import resolve_suite
 from neurocode.sweep import UNDECLARED_COST_S, UNSET_UNITS, estimate_cost
 
-from conftest import needs_mnist, rules_registered
+from conftest import alive, descendants, needs_mnist, rules_registered
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).with_name("neurocode")
@@ -484,30 +484,6 @@ def test_one_pool_makes_the_files_the_parts_in_turn_make(tmp_path, capsys):
 
 
 # -- Ctrl-C and SIGTERM ------------------------------------------------------------------------
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @needs_mnist
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
@@ -533,7 +509,7 @@ def test_an_interrupted_suite_exits_130_leaves_nothing_half_written_and_resumes(
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() - t < 120, "timed out waiting for the long run to start"
             time.sleep(0.05)
-        family = _descendants(proc.pid)
+        family = descendants(proc.pid)
         assert len(family) >= 2, family  # the pool's workers
         if sig == "SIGINT":
             os.killpg(proc.pid, signal.SIGINT)
@@ -541,9 +517,9 @@ def test_an_interrupted_suite_exits_130_leaves_nothing_half_written_and_resumes(
             proc.send_signal(signal.SIGTERM)
         said, err = proc.communicate(timeout=60)
         t = time.monotonic()
-        while any(_alive(p) for p in family) and time.monotonic() - t < 20:
+        while any(alive(p) for p in family) and time.monotonic() - t < 20:
             time.sleep(0.05)
-        assert not [p for p in family if _alive(p)], f"left behind after {sig}"
+        assert not [p for p in family if alive(p)], f"left behind after {sig}"
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
