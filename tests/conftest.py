@@ -83,30 +83,3 @@ def pytest_collection_modifyitems(config, items):
         module = getattr(item, "module", None)
         if getattr(module, "USES_BRIAN2", False):
             item.add_marker(pytest.mark.brian2)
-
-
-def descendants(root: int) -> list[int]:
-    """Every live descendant process of ``root`` (children, theirs, ...), read from /proc: the
-    orphan tests look for workers left behind after their parent was stopped."""
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
-
-
-def alive(pid: int) -> bool:
-    """Whether process ``pid`` exists and is not a zombie."""
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False

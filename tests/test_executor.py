@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pool_tasks import alive, descendants
 
 from neurocode.config import ConfigError
 from neurocode.executor import (
@@ -24,8 +25,6 @@ from neurocode.executor import (
     plan,
     run_tasks,
 )
-
-from conftest import alive, descendants
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 

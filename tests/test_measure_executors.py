@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pool_tasks import alive, descendants
 
 from neurocode import api, store
 from neurocode import config as cfgmod
@@ -22,7 +23,7 @@ from neurocode.cli import EXIT_USAGE, build_parser, main
 from neurocode.runner import run_path
 from neurocode.sweep import run_sweep
 
-from conftest import alive, descendants, needs_mnist
+from conftest import needs_mnist
 
 EXE = Path(sys.executable).with_name("neurocode")
 

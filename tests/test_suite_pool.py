@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 import yaml
-from pool_tasks import echo, fake_measure, where
+from pool_tasks import alive, descendants, echo, fake_measure, where
 
 from neurocode import api
 from neurocode import executor as executor_mod
@@ -34,7 +34,7 @@ from neurocode.schedule import MEASURE_PRIORITY, RunOptions, one_pool, run_parts
 from neurocode.suite import resolve_suite
 from neurocode.sweep import UNDECLARED_COST_S, UNSET_UNITS, estimate_cost
 
-from conftest import alive, descendants, needs_mnist, rules_registered
+from conftest import needs_mnist, rules_registered
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).with_name("neurocode")
